@@ -1,0 +1,47 @@
+"""actfit: rational approximations of activation functions.
+
+Fits any activation (a registry name or an expression in x) with a rational function
+``P(x)/Q(x)`` of order [m, n] on a range: Padé approximants, least-squares fits and certified
+minimax fits; checks denominators for poles; exports coefficient tables with full provenance; and
+ships PyTorch runtime modules that evaluate them.
+
+Public names are loaded lazily, so ``import actfit`` (and ``actfit --help``) stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ActfitError": "actfit.errors",
+    "Rational": "actfit.rational",
+    "normalize_form": "actfit.rational",
+    "Fit": "actfit.fit",
+    "make_fit": "actfit.fit",
+    "Target": "actfit.targets",
+    "get_target": "actfit.targets",
+    "list_targets": "actfit.targets",
+    "parse_expression": "actfit.targets",
+    "resolve_target": "actfit.targets",
+    "fit_lsq": "actfit.approx.lsq",
+    "fit_pade": "actfit.approx.pade",
+    "fit_minimax": "actfit.approx.minimax",
+    "load": "actfit.export",
+    "save": "actfit.export",
+}
+
+__all__ = ["__version__", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'actfit' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,1 @@
+"""Fitters (Padé, least squares, minimax) and the reports every fit carries (errors, poles)."""

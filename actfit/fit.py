@@ -1,0 +1,173 @@
+"""The one result type of every fitter: :class:`Fit`, and :func:`make_fit` that builds it.
+
+A :class:`Fit` carries the :class:`~actfit.rational.Rational` (coefficients *and* form), the
+target it approximates, the method and its settings, the range, the error and pole reports and,
+for minimax, a :class:`Certificate`. It is what the export layer writes and reads.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from actfit.approx.metrics import ErrorReport, error_report
+from actfit.approx.poles import PoleReport, pole_report
+from actfit.errors import PoleError
+from actfit.rational import Rational
+from actfit.targets import Target
+
+__all__ = ["Certificate", "Fit", "jsonable", "make_fit"]
+
+
+def jsonable(value: Any) -> Any:
+    """Return ``value`` with tuples as lists, numpy scalars as Python ones, and non-finite
+    floats as the strings ``"inf"``, ``"-inf"``, ``"nan"`` (strict JSON has no such numbers)."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What was proven about the optimality of a fit's worst-case error.
+
+    Attributes:
+        status: ``"global"`` (bounds certify the best approximation in the class, within
+            ``gap``), ``"local"`` (a local optimum; ``lower`` is then not a certified bound
+            on the best error), or ``"none"``.
+        upper: an attained max error (the fit's own error): an upper bound on the best error.
+        lower: a lower bound on the best achievable error (de la Vallée Poussin), or None.
+        gap: ``(upper - lower) / upper`` when both are known, else None.
+        detail: what was done and what the bounds rest on, in words.
+        points: the alternation (reference) points used for the lower bound.
+    """
+
+    status: str
+    upper: float
+    lower: float | None = None
+    gap: float | None = None
+    detail: str = ""
+    points: tuple[float, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready dictionary used in result documents."""
+        return {
+            "status": self.status,
+            "upper": self.upper,
+            "lower": self.lower,
+            "gap": self.gap,
+            "detail": self.detail,
+            "points": list(self.points),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Certificate:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            status=str(d["status"]),
+            upper=float(d["upper"]),
+            lower=None if d.get("lower") is None else float(d["lower"]),
+            gap=None if d.get("gap") is None else float(d["gap"]),
+            detail=str(d.get("detail", "")),
+            points=tuple(float(v) for v in d.get("points", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Fit:
+    """A rational approximation of a target on a range, with its reports and provenance.
+
+    Attributes:
+        rational: the coefficients and their denominator form.
+        target: the approximated function (registry entry with parameters, or an expression).
+        method: ``"lsq"``, ``"pade"``, ``"minimax"`` or ``"external"`` (a table read from
+            another project).
+        settings: the method's settings (weight, center, starts, iterations, ...).
+        range: the fit range ``(a, b)``; the reports refer to it.
+        errors: the error report on the range.
+        poles: the pole report on the range and on the real line.
+        certificate: the optimality certificate (minimax), or None.
+        provenance: actfit version, creation time and anything else that says where the
+            table came from.
+    """
+
+    rational: Rational
+    target: Target
+    method: str
+    settings: dict[str, Any]
+    range: tuple[float, float]
+    errors: ErrorReport
+    poles: PoleReport
+    certificate: Certificate | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def order(self) -> tuple[int, int]:
+        """The type ``(m, n)`` of the rational."""
+        return self.rational.degree
+
+    @property
+    def form(self) -> str:
+        """The denominator form of the rational."""
+        return self.rational.form
+
+
+def _provenance() -> dict[str, Any]:
+    from actfit import __version__
+
+    return {
+        "actfit_version": __version__,
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def make_fit(
+    target: Target,
+    rational: Rational,
+    *,
+    method: str,
+    settings: dict[str, Any],
+    range: tuple[float, float],  # noqa: A002 - the documented name of the option
+    allow_poles: bool = False,
+    certificate: Certificate | None = None,
+) -> Fit:
+    """Return a :class:`Fit` with its error and pole reports computed.
+
+    Every fitter returns through this function, so all results are reported the same way.
+
+    Raises:
+        PoleError: a ``plain`` denominator vanishes on the range and ``allow_poles`` is False.
+    """
+    a, b = float(range[0]), float(range[1])
+    poles = pole_report(rational, a, b)
+    if poles.poles_on_range and not allow_poles:
+        where = ", ".join(f"{p:.6g}" for p in poles.poles_on_range)
+        raise PoleError(
+            f"the fitted denominator has a pole on [{a:g}, {b:g}] at x = {where}; "
+            "use --form safe or abs, a lower denominator degree, another range, "
+            "or --allow-poles to keep it anyway"
+        )
+    errors = error_report(target, rational, a, b, target.kinks)
+    return Fit(
+        rational=rational,
+        target=target,
+        method=method,
+        # Normalised through JSON so that a saved and re-loaded Fit compares equal.
+        settings=json.loads(json.dumps(jsonable(settings), allow_nan=False)),
+        range=(a, b),
+        errors=errors,
+        poles=poles,
+        certificate=certificate,
+        provenance=_provenance(),
+    )

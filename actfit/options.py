@@ -1,0 +1,105 @@
+"""Validation of the inputs every fitter shares: order [m, n], range [a, b], parameters.
+
+The command line and the library call the same functions, so a bad order or range gets the same
+message from ``actfit lsq --order 5,x`` and from ``fit_lsq(..., order=(5, -1))``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+from actfit.errors import OrderError, ParameterError, RangeError
+
+__all__ = ["MAX_DEGREE", "check_order", "check_range", "parse_order", "parse_params"]
+
+MAX_DEGREE = 12
+_ORDER_RE = re.compile(r"^\s*\[?\s*([+-]?\d+)\s*[,/ ]\s*([+-]?\d+)\s*\]?\s*$")
+
+
+def check_order(order: Sequence[int], max_degree: int = MAX_DEGREE) -> tuple[int, int]:
+    """Return ``(m, n)`` after checking both degrees are whole numbers in ``0..max_degree``.
+
+    Raises:
+        OrderError: not two whole numbers, negative, or larger than ``max_degree``.
+    """
+    try:
+        m, n = order
+    except (TypeError, ValueError):
+        raise OrderError(f"order {order!r} is not a pair [m, n]; e.g. --order 5,4") from None
+    if any(isinstance(v, bool) or int(v) != v for v in (m, n)):
+        raise OrderError(f"order {order!r} must hold whole numbers; e.g. --order 5,4")
+    m, n = int(m), int(n)
+    if m < 0 or n < 0:
+        raise OrderError(f"order [{m},{n}] has a negative degree; degrees must be >= 0")
+    if m > max_degree or n > max_degree:
+        raise OrderError(
+            f"order [{m},{n}] is too large: degrees up to {max_degree} are supported "
+            "(higher degrees are numerically meaningless in float64 on this problem class)"
+        )
+    return m, n
+
+
+def parse_order(text: str, max_degree: int = MAX_DEGREE) -> tuple[int, int]:
+    """Return ``(m, n)`` from text such as ``"5,4"`` (also ``"5/4"``, ``"[5, 4]"``).
+
+    Raises:
+        OrderError: malformed text or degrees out of range (see :func:`check_order`).
+
+    Examples:
+        >>> parse_order("5,4")
+        (5, 4)
+    """
+    match = _ORDER_RE.match(str(text))
+    if not match:
+        raise OrderError(
+            f"order {text!r} is not M,N with whole numbers M and N; e.g. --order 5,4"
+        )
+    return check_order((int(match.group(1)), int(match.group(2))), max_degree)
+
+
+def check_range(a: float, b: float) -> tuple[float, float]:
+    """Return ``(a, b)`` as floats after checking ``a < b`` and both are finite.
+
+    Raises:
+        RangeError: non-finite, reversed or empty range.
+    """
+    try:
+        a, b = float(a), float(b)
+    except (TypeError, ValueError):
+        raise RangeError(f"range [{a}, {b}] must be two numbers; e.g. --range -3 3") from None
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise RangeError(f"range [{a}, {b}] must be finite; e.g. --range -3 3")
+    if a == b:
+        raise RangeError(f"range [{a:g}, {b:g}] is empty; give two different ends, e.g. -3 3")
+    if a > b:
+        raise RangeError(f"range [{a:g}, {b:g}] is reversed; write it as --range {b:g} {a:g}")
+    return a, b
+
+
+def parse_params(items: Iterable[str]) -> dict[str, float]:
+    """Return ``{name: value}`` from ``NAME=VALUE`` strings (the ``-p`` option).
+
+    Raises:
+        ParameterError: an item without ``=``, an empty name, a value that is not a number, or
+            the same name twice.
+    """
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise ParameterError(f"parameter {item!r} is not NAME=VALUE; e.g. -p beta=1.5")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ParameterError(
+                f"parameter {name}={value!r} is not a number; e.g. -p {name}=0.5"
+            ) from None
+        if not math.isfinite(number):
+            raise ParameterError(f"parameter {name}={value} must be finite")
+        if name in out:
+            raise ParameterError(f"parameter {name!r} is given twice; give it once")
+        out[name] = number
+    return out

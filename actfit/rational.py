@@ -1,0 +1,270 @@
+"""The rational function type every fitter returns: coefficients plus their denominator form.
+
+A :class:`Rational` is ``P(x) / Q(x)`` with ascending monomial coefficients
+``P(x) = a0 + a1 x + ... + am x^m`` and denominator coefficients ``b1..bn`` whose meaning depends on
+the *form* (see ``shared/DESIGN.md``):
+
+========  ==================================  =========================================
+form      Q(x)                                also known as
+========  ==================================  =========================================
+plain     ``1 + b1 x + ... + bn x^n``         "version N"; the classical Padé form
+safe      ``1 + |b1||x| + ... + |bn||x|^n``   PAU / rational_activations "version A"
+abs       ``1 + |b1 x + ... + bn x^n|``       "version B" (KAT)
+========  ==================================  =========================================
+
+``safe`` and ``abs`` are >= 1 everywhere; ``plain`` can vanish and must be checked
+(:mod:`actfit.approx.poles`).
+
+Evaluation stays finite for huge ``|x|``: for ``|x| > 1`` both polynomials are evaluated in
+``t = 1/x`` (reversed coefficients) and the power ``x^(m-n)`` is applied last, so ``x = 1e200``
+gives the true value (or a true overflow), never ``inf/inf``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from actfit.errors import FormError
+
+__all__ = ["FORMS", "Form", "Rational", "normalize_form"]
+
+Form = Literal["plain", "safe", "abs"]
+FORMS: tuple[Form, ...] = ("plain", "safe", "abs")
+_ALIASES: dict[str, Form] = {
+    "plain": "plain",
+    "n": "plain",
+    "safe": "safe",
+    "a": "safe",
+    "abs": "abs",
+    "b": "abs",
+}
+
+
+def normalize_form(form: str) -> Form:
+    """Return the canonical form name for ``form`` (``plain``, ``safe``, ``abs`` or N/A/B).
+
+    Raises:
+        FormError: the name is not a known denominator form.
+
+    Examples:
+        >>> normalize_form("A")
+        'safe'
+    """
+    key = str(form).strip().lower()
+    if key not in _ALIASES:
+        raise FormError(
+            f"unknown denominator form {form!r}; use plain, safe or abs (aliases N, A, B)"
+        )
+    return _ALIASES[key]
+
+
+def _as_coefficients(values: Iterable[float] | ArrayLike, what: str) -> NDArray[np.float64]:
+    arr = np.array(values, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{what} coefficients must be finite, got {arr.tolist()}")
+    arr.setflags(write=False)
+    return arr
+
+
+def _horner(coeffs: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Evaluate ``sum(coeffs[k] * x**k)`` by Horner's rule (ascending coefficients)."""
+    out = np.zeros_like(x)
+    for c in coeffs[::-1]:
+        out = out * x + c
+    return out
+
+
+class Rational:
+    """A real rational function ``P(x)/Q(x)`` in one of the denominator forms.
+
+    Args:
+        numerator: ``a0..am``, ascending.
+        denominator: ``b1..bn``, ascending; the constant term of ``Q`` is 1 and implied.
+        form: ``plain``, ``safe`` or ``abs`` (aliases N, A, B).
+
+    Examples:
+        >>> r = Rational([0.0, 1.0], [0.0, 1.0], form="plain")   # x / (1 + x^2)
+        >>> float(r(1.0))
+        0.5
+    """
+
+    __slots__ = ("_den", "_form", "_num")
+
+    def __init__(
+        self,
+        numerator: ArrayLike,
+        denominator: ArrayLike = (),
+        form: str = "safe",
+    ) -> None:
+        num = _as_coefficients(numerator, "numerator")
+        if num.size == 0:
+            raise ValueError("the numerator needs at least one coefficient (a0)")
+        self._num = num
+        self._den = _as_coefficients(denominator, "denominator")
+        self._form: Form = normalize_form(form)
+
+    # -- basic properties -------------------------------------------------------------------
+    @property
+    def numerator(self) -> NDArray[np.float64]:
+        """Numerator coefficients ``a0..am`` (read-only array)."""
+        return self._num
+
+    @property
+    def denominator(self) -> NDArray[np.float64]:
+        """Denominator coefficients ``b1..bn`` (read-only array; the constant 1 is implied)."""
+        return self._den
+
+    @property
+    def form(self) -> Form:
+        """The denominator form: ``plain``, ``safe`` or ``abs``."""
+        return self._form
+
+    @property
+    def degree(self) -> tuple[int, int]:
+        """The nominal type ``(m, n)``: numbers of coefficients minus one, and ``len(b)``."""
+        return self._num.size - 1, self._den.size
+
+    def __repr__(self) -> str:
+        return (
+            f"Rational(numerator={self._num.tolist()}, denominator={self._den.tolist()}, "
+            f"form={self._form!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rational):
+            return NotImplemented
+        return (
+            self._form == other._form
+            and np.array_equal(self._num, other._num)
+            and np.array_equal(self._den, other._den)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._form, self._num.tobytes(), self._den.tobytes()))
+
+    def with_form(self, form: str) -> Rational:
+        """Return the same coefficients read in another denominator form."""
+        return Rational(self._num, self._den, form)
+
+    def denominator_polynomial(self) -> NDArray[np.float64]:
+        """Return ``[1, b1, ..., bn]``: the plain-form ``Q`` as ascending monomial coefficients."""
+        return np.concatenate(([1.0], self._den))
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def _trimmed(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Numerator and full denominator ``[1, b...]`` without exact trailing zeros."""
+        num = np.trim_zeros(self._num, "b")
+        if num.size == 0:
+            num = np.zeros(1)
+        den = np.trim_zeros(self.denominator_polynomial(), "b")
+        return num, den
+
+    def numerator_at(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Return ``P(x)`` (direct Horner evaluation)."""
+        return _horner(self._num, np.asarray(x, dtype=np.float64))
+
+    def denominator_at(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Return ``Q(x)`` in this rational's form (direct evaluation)."""
+        x = np.asarray(x, dtype=np.float64)
+        full = self.denominator_polynomial()
+        if self._form == "plain":
+            return _horner(full, x)
+        if self._form == "safe":
+            return _horner(np.abs(full), np.abs(x))
+        s = _horner(np.concatenate(([0.0], self._den)), x)
+        return 1.0 + np.abs(s)
+
+    def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Return ``P(x)/Q(x)``, vectorised, finite wherever the true value is finite."""
+        x = np.asarray(x, dtype=np.float64)
+        num, den = self._trimmed()
+        m, n = num.size - 1, den.size - 1
+        out = np.empty_like(x)
+        small = np.abs(x) <= 1.0
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            xs = x[small]
+            out[small] = _horner(num, xs) / self.denominator_at(xs)
+            xb = x[~small]
+            t = 1.0 / xb
+            p_t = _horner(num[::-1], t)  # P(x) / x^m
+            if self._form == "plain":
+                q_t = _horner(den[::-1], t)  # Q(x) / x^n
+                out[~small] = (p_t / q_t) * xb ** float(m - n) if m != n else p_t / q_t
+            else:
+                if self._form == "safe":
+                    q_t = _horner(np.abs(den[::-1]), np.abs(t))  # Q(x) / |x|^n
+                else:
+                    s_t = _horner(np.concatenate((den[1:][::-1], [0.0])), t)  # S(x) / x^n
+                    q_t = np.abs(t) ** n + np.abs(s_t)
+                # x^m / |x|^n = x^(m-n) * sign(x)^n
+                sign_n = np.sign(xb) ** n
+                scale = xb ** float(m - n) if m != n else 1.0
+                out[~small] = (p_t / q_t) * sign_n * scale
+        return out
+
+    def deriv(self, x: ArrayLike) -> NDArray[np.float64]:
+        """Return the derivative ``d/dx P(x)/Q(x)``, i.e. ``(P' - r Q') / Q``.
+
+        For ``abs`` the derivative of ``|S|`` at a sign change of ``S`` is taken as 0.
+        """
+        x = np.asarray(x, dtype=np.float64)
+        num, _ = self._trimmed()
+        r = self(x)
+        dp_coef = np.polynomial.polynomial.polyder(num) if num.size > 1 else np.zeros(1)
+        q = self.denominator_at(x)
+        dq = self._denominator_deriv(x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return (_horner(dp_coef, x) - r * dq) / q
+
+    def _denominator_deriv(self, x: NDArray[np.float64]) -> NDArray[np.float64]:
+        full = self.denominator_polynomial()
+        if full.size == 1:
+            return np.zeros_like(x)
+        if self._form == "plain":
+            return _horner(np.polynomial.polynomial.polyder(full), x)
+        if self._form == "safe":
+            d = np.polynomial.polynomial.polyder(np.abs(full))
+            return _horner(d, np.abs(x)) * np.sign(x)
+        s_coef = np.concatenate(([0.0], self._den))
+        s = _horner(s_coef, x)
+        return np.sign(s) * _horner(np.polynomial.polynomial.polyder(s_coef), x)
+
+    def coefficient_gradients(
+        self, x: ArrayLike
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Return ``(dr/da, dr/db)`` with shapes ``x.shape + (m+1,)`` and ``x.shape + (n,)``.
+
+        ``dr/da_k = x^k / Q``; ``dr/db_k = -r * dQ/db_k / Q`` with ``dQ/db_k`` equal to ``x^k``
+        (plain), ``sign(b_k) |x|^k`` (safe) or ``sign(S(x)) x^k`` (abs).
+        """
+        x = np.asarray(x, dtype=np.float64)
+        m, n = self.degree
+        q = self.denominator_at(x)[..., None]
+        r = self(x)[..., None]
+        xe = x[..., None]
+        da = xe ** np.arange(m + 1) / q
+        k = np.arange(1, n + 1)
+        if self._form == "plain":
+            dq = xe**k
+        elif self._form == "safe":
+            dq = np.sign(self._den) * np.abs(xe) ** k
+        else:
+            s = _horner(np.concatenate(([0.0], self._den)), x)[..., None]
+            dq = np.sign(s) * xe**k
+        return da, -r * dq / q
+
+    def real_poles(self) -> NDArray[np.float64]:
+        """Return the sorted real zeros of ``Q`` (always empty for ``safe`` and ``abs``).
+
+        Zeros are isolated exactly (Sturm sequences on the exact binary values of the
+        coefficients; see :func:`actfit.approx.poles.real_roots`), so none is missed.
+        """
+        if self._form != "plain":
+            return np.zeros(0)
+        from actfit.approx.poles import real_roots
+
+        return real_roots(self.denominator_polynomial())
