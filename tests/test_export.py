@@ -1,0 +1,116 @@
+"""Result documents: exact round trips through .json and .npz, validation of bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from actfit.errors import FileFormatError, OutputPathError
+from actfit.export import from_document, load, save, to_document
+from actfit.fit import Certificate, make_fit
+from actfit.rational import FORMS, Rational
+from actfit.targets import get_target
+
+finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+def _fit(num, den, form, target="swish", params=None, certificate=None):
+    return make_fit(
+        get_target(target, params),
+        Rational(num, den, form),
+        method="lsq",
+        settings={"weight": "uniform", "starts": ("sk", "pade"), "note": None},
+        range=(-3.0, 3.0),
+        allow_poles=True,
+        certificate=certificate,
+    )
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    num=st.lists(finite, min_size=1, max_size=6),
+    den=st.lists(finite.map(lambda v: v / 1e6), max_size=5),
+    form=st.sampled_from(FORMS),
+    suffix=st.sampled_from([".json", ".npz"]),
+)
+def test_round_trip_is_exact(tmp_path: Path, num, den, form, suffix) -> None:
+    fit = _fit(num, den, form)
+    path = save(fit, tmp_path / f"fit{suffix}")
+    assert load(path) == fit
+    assert from_document(json.loads(json.dumps(to_document(fit)))) == fit
+
+
+def test_round_trip_with_certificate_and_params(tmp_path: Path) -> None:
+    cert = Certificate("global", upper=1e-3, lower=0.99e-3, gap=0.01, detail="dlVP", points=(0.5,))
+    fit = _fit([0.0, 1.0], [0.1], "safe", "leaky_relu", {"slope": 0.2}, cert)
+    for suffix in (".json", ".npz"):
+        assert load(save(fit, tmp_path / f"f{suffix}")) == fit
+
+
+def test_document_keys() -> None:
+    doc = to_document(_fit([0.0, 1.0, 0.2], [0.1, 0.3], "abs"))
+    for key in ("schema", "schema_version", "actfit_version", "target", "method", "settings",
+                "order", "range", "form", "numerator", "denominator", "errors", "poles",
+                "certificate", "provenance"):
+        assert key in doc
+    assert doc["order"] == [2, 2] and doc["form"] == "abs"
+    assert doc["poles"]["pole_free"] is True
+
+
+def test_infinite_errors_are_strict_json(tmp_path: Path) -> None:
+    # A plain table with a pole on the range has an infinite max error: still strict JSON.
+    fit = _fit([1.0], [-0.5], "plain")
+    text = (save(fit, tmp_path / "p.json")).read_text()
+    assert "Infinity" not in text and "NaN" not in text
+    back = load(tmp_path / "p.json")
+    assert back.poles.poles_on_range == (2.0,)
+    assert np.isinf(back.errors.max_abs)
+
+
+def _corrupt(tmp_path: Path, mutate) -> Path:
+    doc = to_document(_fit([0.0, 1.0], [0.5], "plain"))
+    mutate(doc)
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps(doc))
+    return p
+
+
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda d: d.pop("numerator"), "missing key"),
+        (lambda d: d.update(order=[3, 1]), "does not match"),
+        (lambda d: d.update(numerator=[0.0, "x"]), "list of numbers"),
+        (lambda d: d.update(range=[3, -3]), "a < b"),
+        (lambda d: d.update(form="Q"), "unknown denominator form"),
+        (lambda d: d.update(schema="other"), "schema"),
+        (lambda d: d.update(schema_version=99), "upgrade actfit"),
+        (lambda d: d["poles"].update(poles_on_real_line=[]), "disagree"),
+        (lambda d: d.update(target={"name": "gelo", "params": {}}), "gelo"),
+    ],
+)
+def test_bad_documents_are_refused(tmp_path: Path, mutate, match) -> None:
+    with pytest.raises(FileFormatError, match=match):
+        load(_corrupt(tmp_path, mutate))
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text("{not json")
+    (tmp_path / "x.npz").write_bytes(b"PK\x03\x04garbage")
+    for name in ("x.json", "x.npz", "missing.json"):
+        with pytest.raises(FileFormatError):
+            load(tmp_path / name)
+
+
+def test_output_paths(tmp_path: Path) -> None:
+    fit = _fit([0.0, 1.0], [], "safe")
+    with pytest.raises(OutputPathError, match="does not exist"):
+        save(fit, tmp_path / "nope" / "f.json")
+    with pytest.raises(OutputPathError, match="unknown suffix"):
+        save(fit, tmp_path / "f.csv")
+    assert list(tmp_path.iterdir()) == []
