@@ -7,7 +7,6 @@ is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +38,7 @@ def _fail(message: str) -> None:
 class _OneLineErrors(TyperGroup):
     """A command group whose user errors are one line on stderr and exit code 2."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102 - click's entry point
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.pop("standalone_mode", True)
         try:
             return super().main(*args, standalone_mode=False, **kwargs)
@@ -193,6 +192,60 @@ def lsq_cmd(
     check_outputs(out, plot)
     fit = fit_lsq(tgt, m_n, a_b, form=form, weight=weight, allow_poles=allow_poles)
     emit(fit, out, as_json, plot)
+
+
+@app.command("pade")
+def pade_cmd(
+    target: TargetArg,
+    order: OrderOpt = "5,4",
+    center: Annotated[
+        float,
+        typer.Option("--center", help="Expansion point x0 (the target must be analytic there)."),
+    ] = 0.0,
+    range_: RangeOpt = (-3.0, 3.0),
+    form: FormOpt = "plain",
+    param: ParamOpt = None,
+    slope: SlopeOpt = None,
+    exact: Annotated[
+        bool,
+        typer.Option("--exact", help="Also print the coefficients as exact fractions (p/q)."),
+    ] = False,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+    allow_poles: AllowPolesOpt = False,
+) -> None:
+    """Padé approximant [M,N] at x0 (robust SVD Padé on exact Taylor data; form plain)."""
+    from rich.console import Console
+
+    from actfit.approx.pade import fit_pade
+    from actfit.options import check_range, parse_order
+
+    tgt = resolve(target, param, slope)
+    m_n = parse_order(order)
+    a_b = check_range(*range_)
+    check_outputs(out, plot)
+    fit = fit_pade(
+        tgt, m_n, center=center, range=a_b, form=form, allow_poles=allow_poles, exact=exact
+    )
+    emit(fit, out, as_json, plot)
+    if as_json:
+        return
+    console = Console(highlight=False)
+    s = fit.settings
+    if s["lowered"]:
+        m, n = s["requested"]
+        mu, nu = s["delivered"]
+        console.print(f"[yellow]delivered type [{mu},{nu}] (asked [{m},{n}]):[/yellow]")
+        for why in s["reasons"]:
+            console.print(f"  {why}", markup=False)
+    if exact:
+        ex = s["exact"]
+        console.print("exact coefficients (~ marks a non-rational value, 30 digits):")
+        for k, v in enumerate(ex["numerator"]):
+            console.print(f"  a_{k} = {v}", markup=False)
+        for k, v in enumerate(ex["denominator"], start=1):
+            console.print(f"  b_{k} = {v}", markup=False)
 
 
 def main() -> None:

@@ -138,7 +138,7 @@ def make_fit(
     *,
     method: str,
     settings: dict[str, Any],
-    range: tuple[float, float],  # noqa: A002 - the documented name of the option
+    range: tuple[float, float],
     allow_poles: bool = False,
     certificate: Certificate | None = None,
 ) -> Fit:
@@ -158,7 +158,7 @@ def make_fit(
             "use --form safe or abs, a lower denominator degree, another range, "
             "or --allow-poles to keep it anyway"
         )
-    errors = error_report(target, rational, a, b, target.kinks)
+    errors = error_report(target, rational, a, b, target.kinks, poles.poles_on_range)
     return Fit(
         rational=rational,
         target=target,

@@ -15,6 +15,11 @@ abs       ``1 + |b1 x + ... + bn x^n|``       "version B" (KAT)
 ``safe`` and ``abs`` are >= 1 everywhere; ``plain`` can vanish and must be checked
 (:mod:`actfit.approx.poles`).
 
+One more form exists only to *read* other projects' tables: ``abs_offset`` (alias ``C``),
+rational_activations' "version C", ``Q(x) = 0.1 + |b0 + b1 x + ... + bn x^n|``, whose denominator
+array holds ``b0..bn`` (no implied constant; ``Q >= 0.1``). The fitters refuse it
+(:func:`require_fit_form`).
+
 Evaluation stays finite for huge ``|x|``: for ``|x| > 1`` both polynomials are evaluated in
 ``t = 1/x`` (reversed coefficients) and the power ``x^(m-n)`` is applied last, so ``x = 1e200``
 gives the true value (or a true overflow), never ``inf/inf``.
@@ -30,22 +35,39 @@ from numpy.typing import ArrayLike, NDArray
 
 from actfit.errors import FormError
 
-__all__ = ["FORMS", "Form", "Rational", "normalize_form"]
+__all__ = [
+    "FORMS",
+    "OFFSET_C",
+    "READ_FORMS",
+    "Form",
+    "Rational",
+    "ReadForm",
+    "normalize_form",
+    "require_fit_form",
+]
 
 Form = Literal["plain", "safe", "abs"]
+ReadForm = Literal["plain", "safe", "abs", "abs_offset"]
 FORMS: tuple[Form, ...] = ("plain", "safe", "abs")
-_ALIASES: dict[str, Form] = {
+READ_FORMS: tuple[ReadForm, ...] = ("plain", "safe", "abs", "abs_offset")
+OFFSET_C = 0.1
+"""The constant of form ``abs_offset``: rational_activations' version C, ``0.1 + |S(x)|``."""
+
+_ALIASES: dict[str, ReadForm] = {
     "plain": "plain",
     "n": "plain",
     "safe": "safe",
     "a": "safe",
     "abs": "abs",
     "b": "abs",
+    "abs_offset": "abs_offset",
+    "c": "abs_offset",
 }
 
 
-def normalize_form(form: str) -> Form:
-    """Return the canonical form name for ``form`` (``plain``, ``safe``, ``abs`` or N/A/B).
+def normalize_form(form: str) -> ReadForm:
+    """Return the canonical form name for ``form`` (``plain``, ``safe``, ``abs``, ``abs_offset``
+    or the aliases N, A, B, C).
 
     Raises:
         FormError: the name is not a known denominator form.
@@ -57,9 +79,29 @@ def normalize_form(form: str) -> Form:
     key = str(form).strip().lower()
     if key not in _ALIASES:
         raise FormError(
-            f"unknown denominator form {form!r}; use plain, safe or abs (aliases N, A, B)"
+            f"unknown denominator form {form!r}; use plain, safe or abs (aliases N, A, B), "
+            "or abs_offset (alias C) to read rational_activations' version C"
         )
     return _ALIASES[key]
+
+
+def require_fit_form(form: str) -> Form:
+    """Return the canonical name of a form the fitters can produce (``plain``, ``safe``, ``abs``).
+
+    Raises:
+        FormError: unknown form, or ``abs_offset`` (version C), which is only for reading.
+
+    Examples:
+        >>> require_fit_form("B")
+        'abs'
+    """
+    name = normalize_form(form)
+    if name == "abs_offset":
+        raise FormError(
+            "form C (0.1 + |...|) is only for reading other projects' tables; "
+            "fit with plain, safe or abs"
+        )
+    return name
 
 
 def _as_coefficients(values: Iterable[float] | ArrayLike, what: str) -> NDArray[np.float64]:
@@ -84,7 +126,8 @@ class Rational:
     Args:
         numerator: ``a0..am``, ascending.
         denominator: ``b1..bn``, ascending; the constant term of ``Q`` is 1 and implied.
-        form: ``plain``, ``safe`` or ``abs`` (aliases N, A, B).
+            For ``abs_offset`` (version C) it is ``b0..bn``, with no implied constant.
+        form: ``plain``, ``safe`` or ``abs`` (aliases N, A, B), or ``abs_offset`` (C).
 
     Examples:
         >>> r = Rational([0.0, 1.0], [0.0, 1.0], form="plain")   # x / (1 + x^2)
@@ -105,7 +148,9 @@ class Rational:
             raise ValueError("the numerator needs at least one coefficient (a0)")
         self._num = num
         self._den = _as_coefficients(denominator, "denominator")
-        self._form: Form = normalize_form(form)
+        self._form: ReadForm = normalize_form(form)
+        if self._form == "abs_offset" and self._den.size == 0:
+            raise ValueError("form abs_offset (C) needs at least the denominator's b0")
 
     # -- basic properties -------------------------------------------------------------------
     @property
@@ -115,17 +160,21 @@ class Rational:
 
     @property
     def denominator(self) -> NDArray[np.float64]:
-        """Denominator coefficients ``b1..bn`` (read-only array; the constant 1 is implied)."""
+        """Denominator coefficients ``b1..bn`` (read-only array; the constant 1 is implied);
+        ``b0..bn`` for ``abs_offset``."""
         return self._den
 
     @property
-    def form(self) -> Form:
-        """The denominator form: ``plain``, ``safe`` or ``abs``."""
+    def form(self) -> ReadForm:
+        """The denominator form: ``plain``, ``safe``, ``abs`` (or ``abs_offset``, read only)."""
         return self._form
 
     @property
     def degree(self) -> tuple[int, int]:
-        """The nominal type ``(m, n)``: numbers of coefficients minus one, and ``len(b)``."""
+        """The nominal type ``(m, n)``: numbers of coefficients minus one, and ``len(b)``
+        (``len(b) - 1`` for ``abs_offset``, whose array holds ``b0..bn``)."""
+        if self._form == "abs_offset":
+            return self._num.size - 1, self._den.size - 1
         return self._num.size - 1, self._den.size
 
     def __repr__(self) -> str:
@@ -151,7 +200,12 @@ class Rational:
         return Rational(self._num, self._den, form)
 
     def denominator_polynomial(self) -> NDArray[np.float64]:
-        """Return ``[1, b1, ..., bn]``: the plain-form ``Q`` as ascending monomial coefficients."""
+        """Return ``[1, b1, ..., bn]``: the plain-form ``Q`` as ascending monomial coefficients.
+
+        For ``abs_offset`` it is ``[b0, ..., bn]``, the polynomial inside ``0.1 + |...|``.
+        """
+        if self._form == "abs_offset":
+            return self._den.copy()
         return np.concatenate(([1.0], self._den))
 
     # -- evaluation ----------------------------------------------------------------------------
@@ -161,6 +215,8 @@ class Rational:
         if num.size == 0:
             num = np.zeros(1)
         den = np.trim_zeros(self.denominator_polynomial(), "b")
+        if den.size == 0:  # abs_offset with S = 0: Q is the constant 0.1
+            den = np.zeros(1)
         return num, den
 
     def numerator_at(self, x: ArrayLike) -> NDArray[np.float64]:
@@ -175,6 +231,8 @@ class Rational:
             return _horner(full, x)
         if self._form == "safe":
             return _horner(np.abs(full), np.abs(x))
+        if self._form == "abs_offset":
+            return OFFSET_C + np.abs(_horner(full, x))
         s = _horner(np.concatenate(([0.0], self._den)), x)
         return 1.0 + np.abs(s)
 
@@ -197,6 +255,8 @@ class Rational:
             else:
                 if self._form == "safe":
                     q_t = _horner(np.abs(den[::-1]), np.abs(t))  # Q(x) / |x|^n
+                elif self._form == "abs_offset":
+                    q_t = OFFSET_C * np.abs(t) ** n + np.abs(_horner(den[::-1], t))
                 else:
                     s_t = _horner(np.concatenate((den[1:][::-1], [0.0])), t)  # S(x) / x^n
                     q_t = np.abs(t) ** n + np.abs(s_t)
@@ -229,6 +289,8 @@ class Rational:
         if self._form == "safe":
             d = np.polynomial.polynomial.polyder(np.abs(full))
             return _horner(d, np.abs(x)) * np.sign(x)
+        if self._form == "abs_offset":
+            return np.sign(_horner(full, x)) * _horner(np.polynomial.polynomial.polyder(full), x)
         s_coef = np.concatenate(([0.0], self._den))
         s = _horner(s_coef, x)
         return np.sign(s) * _horner(np.polynomial.polynomial.polyder(s_coef), x)
@@ -239,7 +301,8 @@ class Rational:
         """Return ``(dr/da, dr/db)`` with shapes ``x.shape + (m+1,)`` and ``x.shape + (n,)``.
 
         ``dr/da_k = x^k / Q``; ``dr/db_k = -r * dQ/db_k / Q`` with ``dQ/db_k`` equal to ``x^k``
-        (plain), ``sign(b_k) |x|^k`` (safe) or ``sign(S(x)) x^k`` (abs).
+        (plain), ``sign(b_k) |x|^k`` (safe) or ``sign(S(x)) x^k`` (abs, and abs_offset, whose
+        ``k`` runs from 0 and whose second array has ``n + 1`` columns).
         """
         x = np.asarray(x, dtype=np.float64)
         m, n = self.degree
@@ -248,7 +311,10 @@ class Rational:
         xe = x[..., None]
         da = xe ** np.arange(m + 1) / q
         k = np.arange(1, n + 1)
-        if self._form == "plain":
+        if self._form == "abs_offset":
+            s = _horner(self._den, x)[..., None]
+            dq = np.sign(s) * xe ** np.arange(n + 1)
+        elif self._form == "plain":
             dq = xe**k
         elif self._form == "safe":
             dq = np.sign(self._den) * np.abs(xe) ** k
@@ -258,7 +324,8 @@ class Rational:
         return da, -r * dq / q
 
     def real_poles(self) -> NDArray[np.float64]:
-        """Return the sorted real zeros of ``Q`` (always empty for ``safe`` and ``abs``).
+        """Return the sorted real zeros of ``Q`` (always empty for ``safe``, ``abs`` and
+        ``abs_offset``, whose ``Q`` is >= 1, resp. >= 0.1).
 
         Zeros are isolated exactly (Sturm sequences on the exact binary values of the
         coefficients; see :func:`actfit.approx.poles.real_roots`), so none is missed.

@@ -30,7 +30,9 @@ def _coefficients(fit: Fit) -> Table:
     m, n = r.degree
     for k in range(max(m, n) + 1):
         a = _num(r.numerator[k]) if k <= m else ""
-        if k == 0:
+        if r.form == "abs_offset":  # b0..bn stored, no implied constant
+            b = _num(r.denominator[k]) if k <= n else ""
+        elif k == 0:
             b = "1 (implied)"
         else:
             b = _num(r.denominator[k - 1]) if k <= n else ""
@@ -42,6 +44,7 @@ _Q = {
     "plain": "Q(x) = 1 + Σ b_k x^k",
     "safe": "Q(x) = 1 + Σ |b_k| |x|^k",
     "abs": "Q(x) = 1 + |Σ b_k x^k|",
+    "abs_offset": "Q(x) = 0.1 + |Σ_{k>=0} b_k x^k| (version C)",
 }
 
 

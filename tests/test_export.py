@@ -31,7 +31,9 @@ def _fit(num, den, form, target="swish", params=None, certificate=None):
     )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     num=st.lists(finite, min_size=1, max_size=6),
     den=st.lists(finite.map(lambda v: v / 1e6), max_size=5),

@@ -35,7 +35,12 @@ def test_check_order_types() -> None:
 
 @pytest.mark.parametrize(
     "a, b, match",
-    [(3, -3, "reversed"), (1, 1, "empty"), (float("nan"), 1, "finite"), (0, float("inf"), "finite")],
+    [
+        (3, -3, "reversed"),
+        (1, 1, "empty"),
+        (float("nan"), 1, "finite"),
+        (0, float("inf"), "finite"),
+    ],
 )
 def test_bad_ranges(a: float, b: float, match: str) -> None:
     with pytest.raises(RangeError, match=match):

@@ -60,7 +60,9 @@ class ErrorReport:
         )
 
 
-def _dense_grid(a: float, b: float, kinks: tuple[float, ...], n: int = _GRID) -> NDArray[np.float64]:
+def _dense_grid(
+    a: float, b: float, kinks: tuple[float, ...], n: int = _GRID
+) -> NDArray[np.float64]:
     inner = [k for k in kinks if a < k < b]
     # A Chebyshev-like clustering at the ends, where rational errors usually peak, plus kinks.
     t = np.linspace(0.0, np.pi, n)
@@ -121,6 +123,7 @@ def error_report(
     a: float,
     b: float,
     kinks: tuple[float, ...] = (),
+    poles: tuple[float, ...] = (),
 ) -> ErrorReport:
     """Return the :class:`ErrorReport` of ``rational`` against ``target`` on ``[a, b]``.
 
@@ -130,8 +133,21 @@ def error_report(
         a: left end of the range.
         b: right end of the range.
         kinks: points where the target is not smooth; quadrature is split there.
+        poles: real poles of the rational on ``[a, b]`` (from the exact pole report). The
+            error is unbounded there, so every norm is reported as infinite, not as whatever
+            a grid happened to sample.
     """
     from actfit.approx.quadrature import gauss_legendre_nodes
+
+    if poles:
+        inf = float("inf")
+        return ErrorReport(
+            max_abs=inf,
+            max_abs_at=float(poles[0]),
+            rms=inf,
+            l2=inf,
+            grid=f"unbounded: the denominator vanishes on the range at x = {poles[0]:.9g}",
+        )
 
     def err(x: NDArray[np.float64]) -> NDArray[np.float64]:
         return rational(x) - target(x)

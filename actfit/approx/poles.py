@@ -11,6 +11,7 @@ coefficients.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -78,7 +79,7 @@ def _sturm_chain(p: _Poly) -> list[_Poly]:
 
 def _sign_changes(values: list[Fraction]) -> int:
     signs = [v > 0 for v in values if v != 0]
-    return sum(1 for s, t in zip(signs, signs[1:], strict=False) if s != t)
+    return sum(1 for s, t in itertools.pairwise(signs) if s != t)
 
 
 def _variations_at(chain: list[_Poly], x: Fraction | None, sign: int = 1) -> int:
@@ -145,24 +146,36 @@ def real_roots(coeffs: ArrayLike) -> NDArray[np.float64]:
     return np.array(sorted(roots))
 
 
+def _float(v: Fraction) -> float:
+    """``float(v)``, saturating to +-inf beyond the float64 range instead of raising."""
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf") if v > 0 else float("-inf")
+
+
 def _refine(p: _Poly, lo: Fraction, hi: Fraction) -> float:
-    """Bisect the single simple root of ``p`` in ``(lo, hi]`` down to float64 resolution."""
+    """Bisect the single simple root of ``p`` in ``(lo, hi]`` down to float64 resolution.
+
+    A root beyond the float64 range (a denominator coefficient of 1e-320, say) is returned as
+    +-inf: it is a real pole, just not one a float can name.
+    """
     f_hi = _eval(p, hi)
     if f_hi == 0:
-        return float(hi)
+        return _float(hi)
     # The root is simple (p is squarefree) and the only one in (lo, hi], so p changes sign.
     while True:
         mid = (lo + hi) / 2
         f_mid = _eval(p, mid)
         if f_mid == 0:
-            return float(mid)
+            return _float(mid)
         if (f_mid > 0) == (f_hi > 0):
             hi, f_hi = mid, f_mid
         else:
             lo = mid
-        flo, fhi = float(lo), float(hi)
+        flo, fhi = _float(lo), _float(hi)
         if flo == fhi or np.nextafter(flo, fhi) == fhi:
-            return float((lo + hi) / 2)
+            return _float((lo + hi) / 2)
 
 
 @dataclass(frozen=True)
@@ -245,7 +258,8 @@ def pole_report(rational: Rational, a: float, b: float) -> PoleReport:
     """Return the pole report of ``rational`` on ``[a, b]`` and on the whole real line.
 
     For ``plain`` the real zeros of ``Q`` come from exact Sturm-sequence isolation
-    (:func:`real_roots`); ``safe`` and ``abs`` denominators are >= 1 by construction.
+    (:func:`real_roots`); ``safe`` and ``abs`` denominators are >= 1 by construction
+    (``abs_offset``, read from other projects' tables, is >= 0.1).
     """
     if rational.form != "plain":
         min_q, at = _min_abs_q(rational, a, b)
@@ -255,7 +269,11 @@ def pole_report(rational: Rational, a: float, b: float) -> PoleReport:
             poles_on_real_line=(),
             min_abs_q=min_q,
             min_abs_q_at=at,
-            method=f"{rational.form} form: Q >= 1 on the real line by construction",
+            method=(
+                "abs_offset form (version C): Q >= 0.1 on the real line by construction"
+                if rational.form == "abs_offset"
+                else f"{rational.form} form: Q >= 1 on the real line by construction"
+            ),
         )
     roots = rational.real_poles()
     on_range = tuple(float(r) for r in roots if a <= r <= b)

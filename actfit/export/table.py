@@ -1,0 +1,303 @@
+"""Files with many fits: actfit's multi-table format and the writers for other consumers.
+
+``actfit.tables`` (version 1) is one JSON object::
+
+    {"schema": "actfit.tables", "schema_version": 1, "actfit_version": "...",
+     "fits": [<actfit.fit result document>, ...]}
+
+each element a complete result document (:func:`actfit.export.to_document`), so every fit keeps
+its form, range, settings and reports. :func:`load_tables` gives back every
+:class:`~actfit.fit.Fit`, equal to the ones saved.
+
+Writers for other consumers (:func:`write_table`):
+
+* ``rational_activations`` — their config JSON (``{"Rational_version_A5/4": {name:
+  {init_w_numerator, init_w_denominator, ub, lb}}}``), loadable by rational_activations and by
+  ``actfit check``. Forms map to versions ``plain`` -> N, ``safe`` -> A, ``abs`` -> B,
+  ``abs_offset`` -> C.
+* ``md`` / ``tex`` — a Markdown or LaTeX (booktabs) table of coefficients and errors, one row
+  per fit, for papers and READMEs. Coefficients are rounded to ``digits`` significant digits;
+  the JSON file holds the exact values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from actfit.errors import FileFormatError, OutputPathError
+
+if TYPE_CHECKING:
+    from actfit.fit import Fit
+
+__all__ = [
+    "TABLES_SCHEMA",
+    "TABLES_SCHEMA_VERSION",
+    "TABLE_FORMATS",
+    "fits_from_document",
+    "load_tables",
+    "save_tables",
+    "table_path",
+    "tables_document",
+    "to_latex",
+    "to_markdown",
+    "to_rational_activations",
+    "write_table",
+]
+
+TABLES_SCHEMA = "actfit.tables"
+TABLES_SCHEMA_VERSION = 1
+TABLE_FORMATS = ("actfit", "rational_activations", "md", "tex")
+_VERSIONS = {"plain": "N", "safe": "A", "abs": "B", "abs_offset": "C"}
+_SUFFIX = {"actfit": ".json", "rational_activations": ".json", "md": ".md", "tex": ".tex"}
+
+
+# ---- actfit.tables ---------------------------------------------------------------------------
+def tables_document(fits: Sequence[Fit]) -> dict[str, Any]:
+    """Return the ``actfit.tables`` document holding ``fits`` (strict JSON-ready)."""
+    from actfit import __version__
+    from actfit.export.document import to_document
+
+    return {
+        "schema": TABLES_SCHEMA,
+        "schema_version": TABLES_SCHEMA_VERSION,
+        "actfit_version": __version__,
+        "fits": [to_document(f) for f in fits],
+    }
+
+
+def fits_from_document(doc: Any, source: str = "document") -> list[Fit]:
+    """Return the fits of an ``actfit.tables`` document (or the one fit of an ``actfit.fit``).
+
+    Raises:
+        FileFormatError: not such a document, an unsupported version, or a bad fit inside
+            (the message names it, e.g. ``fits[2]``).
+    """
+    from actfit.export.document import SCHEMA, from_document
+
+    if isinstance(doc, dict) and doc.get("schema") == SCHEMA:
+        return [from_document(doc, source)]
+    if not isinstance(doc, dict) or doc.get("schema") != TABLES_SCHEMA:
+        schema = doc.get("schema") if isinstance(doc, dict) else None
+        raise FileFormatError(
+            f"{source}: schema is {schema!r}, expected {TABLES_SCHEMA!r}; the file is not an "
+            "actfit table file (write one with actfit table --out)"
+        )
+    version = doc.get("schema_version")
+    if (
+        not isinstance(version, int)
+        or isinstance(version, bool)
+        or not (1 <= version <= TABLES_SCHEMA_VERSION)
+    ):
+        raise FileFormatError(
+            f"{source}: {TABLES_SCHEMA} version {version!r} is not supported by this actfit "
+            f"(it reads versions 1..{TABLES_SCHEMA_VERSION}); upgrade actfit"
+        )
+    fits = doc.get("fits")
+    if not isinstance(fits, list):
+        raise FileFormatError(f"{source}: 'fits' must be a list of result documents")
+    return [from_document(d, f"{source}: fits[{i}]") for i, d in enumerate(fits)]
+
+
+def save_tables(fits: Sequence[Fit], path: str | os.PathLike[str]) -> Path:
+    """Write ``fits`` as one ``actfit.tables`` JSON file, atomically; return the path.
+
+    Raises:
+        OutputPathError: the path cannot be written or does not end in ``.json``.
+    """
+    return write_table(fits, path, "actfit")
+
+
+def load_tables(path: str | os.PathLike[str]) -> list[Fit]:
+    """Return every fit in an ``actfit.tables`` file (a single-fit result file gives one).
+
+    Raises:
+        FileFormatError: missing, corrupt or inconsistent file.
+
+    Examples:
+        >>> # fits = load_tables("pau_init.json")
+    """
+    from actfit.export.io import read_document
+
+    return fits_from_document(read_document(path), str(path))
+
+
+# ---- other consumers ---------------------------------------------------------------------------
+def to_rational_activations(fits: Sequence[Fit]) -> dict[str, Any]:
+    """Return rational_activations' config structure for ``fits``.
+
+    Keys are ``Rational_version_<V><m>/<n>`` with ``V`` from the form; activation names come
+    from :func:`actfit.export.readers.activation_name` (``leaky_relu`` is slope 0.01, other
+    slopes ``leaky_relu_0.2``); a name used twice in one group gets ``#2``, ``#3``.
+    """
+    from actfit.export.readers import activation_name
+
+    out: dict[str, dict[str, Any]] = {}
+    for fit in fits:
+        m, n = fit.order
+        group = out.setdefault(f"Rational_version_{_VERSIONS[fit.form]}{m}/{n}", {})
+        name = base = activation_name(fit.target)
+        k = 2
+        while name in group:
+            name, k = f"{base}#{k}", k + 1
+        group[name] = {
+            "init_w_numerator": fit.rational.numerator.tolist(),
+            "init_w_denominator": fit.rational.denominator.tolist(),
+            "ub": fit.range[1],
+            "lb": fit.range[0],
+        }
+    return out
+
+
+def _g(v: float, digits: int) -> str:
+    return f"{v:.{digits}g}"
+
+
+def _rows(fits: Sequence[Fit], digits: int) -> tuple[list[str], list[list[str]]]:
+    from actfit.export.readers import describe
+
+    # With a version-C table among them, denominator columns are b0..bn and the other forms
+    # show their implied constant as "(1)", so that columns line up.
+    offset = any(f.form == "abs_offset" for f in fits)
+    nums = [[_g(v, digits) for v in f.rational.numerator] for f in fits]
+    dens = []
+    for f in fits:
+        cells = [_g(v, digits) for v in f.rational.denominator]
+        dens.append(["(1)", *cells] if offset and f.form != "abs_offset" else cells)
+    mmax = max(len(c) for c in nums)
+    dmax = max(len(c) for c in dens)
+    first = 0 if offset else 1
+    header = ["table", "range", "max abs err", "rms err"]
+    header += [f"a{k}" for k in range(mmax)] + [f"b{k + first}" for k in range(dmax)]
+    rows = []
+    for f, num, den in zip(fits, nums, dens, strict=True):
+        a, b = f.range
+        rows.append(
+            [describe(f), f"[{a:g}, {b:g}]", f"{f.errors.max_abs:.3e}", f"{f.errors.rms:.3e}"]
+            + num
+            + [""] * (mmax - len(num))
+            + den
+            + [""] * (dmax - len(den))
+        )
+    return header, rows
+
+
+def to_markdown(fits: Sequence[Fit], digits: int = 10) -> str:
+    """Return a Markdown table of ``fits``: label, range, errors, coefficients a_k and b_k.
+
+    For the forms with an implied constant the denominator columns are ``b1..bn``.
+    """
+    if not fits:
+        raise FileFormatError("no fits to tabulate")
+    header, rows = _rows(fits, digits)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * len(header)) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    note = (
+        "\nDenominator forms: plain Q = 1 + Σ b_k x^k; safe Q = 1 + Σ |b_k| |x|^k; "
+        "abs Q = 1 + |Σ b_k x^k|; abs_offset Q = 0.1 + |Σ_{k>=0} b_k x^k|. "
+        f"Coefficients rounded to {digits} significant digits.\n"
+    )
+    return "\n".join(lines) + "\n" + note
+
+
+_TEX = {
+    "\\": r"\textbackslash{}",
+    "_": r"\_",
+    "&": r"\&",
+    "%": r"\%",
+    "#": r"\#",
+    "$": r"\$",
+    "{": r"\{",
+    "}": r"\}",
+    "^": r"\^{}",
+    "~": r"\~{}",
+}
+
+
+def _tex_escape(text: str) -> str:
+    return "".join(_TEX.get(c, c) for c in text)
+
+
+def _tex_num(text: str) -> str:
+    """``-1.5e-03`` -> ``$-1.5\\times 10^{-3}$``; other numbers in math mode; blanks stay."""
+    if not text:
+        return ""
+    if text == "(1)":
+        return "$(1)$"
+    mant, e, exp = text.partition("e")
+    if not e:
+        return f"${text}$"
+    return f"${mant}\\times 10^{{{int(exp)}}}$"
+
+
+def to_latex(fits: Sequence[Fit], digits: int = 10) -> str:
+    """Return a LaTeX ``tabular`` (booktabs) of ``fits``: label, range, errors, coefficients."""
+    if not fits:
+        raise FileFormatError("no fits to tabulate")
+    header, rows = _rows(fits, digits)
+    head = [_tex_escape(h) if i < 4 else f"${h[0]}_{{{h[1:]}}}$" for i, h in enumerate(header)]
+    lines = [
+        "% generated by actfit; needs \\usepackage{booktabs}",
+        "\\begin{tabular}{ll" + "r" * (len(header) - 2) + "}",
+        "\\toprule",
+        " & ".join(head) + " \\\\",
+        "\\midrule",
+    ]
+    for r in rows:
+        cells = [_tex_escape(t) if i < 2 else _tex_num(t) for i, t in enumerate(r)]
+        lines.append(" & ".join(cells) + " \\\\")
+    lines += ["\\bottomrule", "\\end{tabular}", ""]
+    return "\n".join(lines)
+
+
+def _check_table_path(path: str | os.PathLike[str], fmt: str) -> Path:
+    from actfit.export.io import check_output_path
+
+    if fmt not in TABLE_FORMATS:
+        raise OutputPathError(f"unknown table format {fmt!r}; use {', '.join(TABLE_FORMATS)}")
+    return check_output_path(path, (_SUFFIX[fmt],))
+
+
+def table_path(out: str | os.PathLike[str], fmt: str) -> Path:
+    """Return the file ``write_table`` uses for ``fmt`` next to the main output ``out``.
+
+    ``pau.json`` gives ``pau.json`` (actfit), ``pau.rational_activations.json``, ``pau.md`` and
+    ``pau.tex``.
+    """
+    p = Path(out)
+    if fmt == "actfit":
+        return p
+    if fmt == "rational_activations":
+        return p.with_name(f"{p.stem}.rational_activations.json")
+    if fmt not in TABLE_FORMATS:
+        raise OutputPathError(f"unknown table format {fmt!r}; use {', '.join(TABLE_FORMATS)}")
+    return p.with_suffix(_SUFFIX[fmt])
+
+
+def write_table(
+    fits: Sequence[Fit], path: str | os.PathLike[str], fmt: str = "actfit", *, digits: int = 10
+) -> Path:
+    """Write ``fits`` to ``path`` in ``fmt`` (see :data:`TABLE_FORMATS`), atomically.
+
+    Raises:
+        OutputPathError: unknown format, a suffix that does not match it, a missing folder.
+        FileFormatError: no fits.
+    """
+    from actfit.export.io import atomic_write
+
+    p = _check_table_path(path, fmt)
+    if not fits:
+        raise FileFormatError("no fits to write")
+    if fmt == "actfit":
+        text = json.dumps(tables_document(fits), indent=2, allow_nan=False) + "\n"
+    elif fmt == "rational_activations":
+        text = json.dumps(to_rational_activations(fits), indent=1, allow_nan=False) + "\n"
+    elif fmt == "md":
+        text = to_markdown(fits, digits)
+    else:
+        text = to_latex(fits, digits)
+    atomic_write(p, text.encode())
+    return p

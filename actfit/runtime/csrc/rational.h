@@ -1,0 +1,244 @@
+// Per-element math of a rational activation y = P(x) / Q(x), shared by the host C++ compiler (the
+// CPU op, OpenMP) and nvcc (the CUDA op): both backends run this very arithmetic.
+//
+//   P(x) = a0 + a1 x + ... + am x^m
+//   plain: Q(x) = 1 + b1 x + ... + bn x^n
+//   safe:  Q(x) = 1 + |b1| |x| + ... + |bn| |x|^n      (PAU / rational_activations "version A")
+//   abs:   Q(x) = 1 + |b1 x + ... + bn x^n|            (version B, KAT)
+//
+// Overflow: for |x| > 1 the polynomials are evaluated in t = 1/x,
+//   P(x) = x^m  Pt(t),   Pt(t) = sum_k a_k t^(m-k)
+//   Q(x) = X^n  Qt(t),   X = x (plain) or |x| (safe, abs)
+// so y = s * x^(m-n) * Pt(t) / Qt(t) with s = sign(x)^n for safe/abs, and every intermediate is as
+// large as the result, never larger: a finite input gives a finite output wherever the float64
+// value is finite in the compute type. Qt(0) is the leading denominator coefficient, so the
+// denominator is trimmed to its effective degree ne (highest non-zero b_k) first.
+//
+// Gradients: dy/da_k = x^k / Q = w_k; dy/db_k = -y * dQ/db_k / Q with dQ/db_k / Q equal to
+// w_k (plain), sign(b_k) |w_k| (safe) and sign(D) w_k (abs, D = b1 x + ... + bn x^n). sign(0) is
+// 0, as in torch.sign and the gradient of torch.abs. The kernels accumulate
+//   A_k = sum g w_k,   B_k = sum h u_k,   h = -g y (times sign(D) for abs), u_k = w_k or |w_k|
+// and the sign(b_k) of the safe form is applied once, when the partial sums are combined.
+//
+// Template degrees MC, NC >= 0 give compile-time fast paths (fully unrolled, register arrays; the
+// caller guarantees m == MC and ne == n == NC); -1 means run-time degrees up to kMaxDegree.
+#pragma once
+
+#if defined(__CUDACC__)
+#define ACTFIT_HD __host__ __device__ __forceinline__
+#else
+#define ACTFIT_HD inline __attribute__((always_inline))
+#endif
+
+namespace actfit {
+
+constexpr int kMaxDegree = 16;
+
+enum Form : int { kPlain = 0, kSafe = 1, kAbs = 2 };
+
+template <typename T>
+ACTFIT_HD T abs_(T v) {
+  return v < T(0) ? -v : v;
+}
+
+template <typename T>
+ACTFIT_HD T sign_(T v) {
+  return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
+}
+
+// Effective degree of the denominator: the highest k with b_k != 0 (0 if none).
+template <typename T>
+ACTFIT_HD int effective_degree(const T* b, int n) {
+  int ne = 0;
+  for (int k = 1; k <= n; ++k) {
+    if (b[k - 1] != T(0)) ne = k;
+  }
+  return ne;
+}
+
+template <typename T, int FORM, int MC, int NC>
+struct Rational {
+  static constexpr int kCapA = (MC >= 0 ? MC : kMaxDegree) + 1;
+  static constexpr int kCapB = (NC >= 0 ? NC : kMaxDegree) + 1;
+  static constexpr int kCapW = kCapA > kCapB ? kCapA : kCapB;
+  // Accumulators of the backward pass: A_0..A_m then B_1..B_n.
+  static constexpr int kCapAcc = kCapA + kCapB - 1;
+  static constexpr int kM = MC;
+  static constexpr int kN = NC;
+
+  int m_rt, n_rt, ne_rt;  // run-time degrees (used where MC/NC < 0)
+  T a[kCapA];             // a_k
+  T ad[kCapA];            // k a_k
+  T b[kCapB];             // b_k, or |b_k| for safe (index 0 unused)
+  T bd[kCapB];            // k b_k, or k |b_k| for safe
+
+  ACTFIT_HD int m() const { return MC >= 0 ? MC : m_rt; }
+  ACTFIT_HD int n() const { return NC >= 0 ? NC : n_rt; }
+  ACTFIT_HD int ne() const { return NC >= 0 ? NC : ne_rt; }
+  ACTFIT_HD int num_acc() const { return m() + 1 + n(); }
+
+  // raw_a: m+1 numerator coefficients; raw_b: n denominator coefficients b1..bn (ascending).
+  ACTFIT_HD void load(const T* raw_a, int m, const T* raw_b, int n) {
+    m_rt = m;
+    n_rt = n;
+    ne_rt = effective_degree(raw_b, n);
+#pragma unroll
+    for (int k = 0; k < kCapA; ++k) {
+      const T v = k <= m ? raw_a[k] : T(0);
+      a[k] = v;
+      ad[k] = T(k) * v;
+    }
+    b[0] = T(1);
+    bd[0] = T(0);
+#pragma unroll
+    for (int k = 1; k < kCapB; ++k) {
+      T v = k <= n ? raw_b[k - 1] : T(0);
+      if (FORM == kSafe) v = abs_(v);
+      b[k] = v;
+      bd[k] = T(k) * v;
+    }
+  }
+
+  // Shared core: Horner sums in z = x (|x| <= 1) or z = 1/x (|x| > 1).
+  struct Core {
+    T y;       // P/Q
+    T dydx;    // dP/Q - y dQ/Q
+    T invq;    // 1/Q (|x| <= 1) or 1/Qt (|x| > 1)
+    T sadj;    // sign(x)^ne for safe/abs in the 1/x branch, else 1
+    T sgn_d;   // sign(D) for abs
+    T t;       // 1/x (|x| > 1)
+    bool big;  // |x| > 1
+  };
+
+  ACTFIT_HD Core core(T x) const {
+    const int mm = m();
+    const int nn = ne();
+    Core c;
+    c.big = abs_(x) > T(1);
+    const bool big = c.big;
+    const T t = big ? T(1) / x : T(0);
+    c.t = t;
+    const T z = big ? t : x;
+    const T w = FORM == kSafe ? abs_(z) : z;
+
+    // Numerator and its derivative: coefficients from the top (|x| <= 1) or bottom (1/x).
+    T p = big ? a[0] : a[mm];
+#pragma unroll
+    for (int j = 1; j < kCapA; ++j) {
+      if (MC >= 0 || j <= mm) p = p * z + (big ? a[j] : a[mm - j]);
+    }
+    T pd = T(0);
+    if (mm > 0) {
+      pd = big ? ad[1] : ad[mm];
+#pragma unroll
+      for (int j = 1; j < kCapA - 1; ++j) {
+        if (MC >= 0 || j < mm) pd = pd * z + (big ? ad[j + 1] : ad[mm - j]);
+      }
+    }
+    // Denominator sum H = sum_k b_k w^(k-1) (direct) or sum_k b_k w^(ne-k) (1/x), and derivative.
+    T h = T(0);
+    T hd = T(0);
+    if (nn > 0) {
+      h = big ? b[1] : b[nn];
+      hd = big ? bd[1] : bd[nn];
+#pragma unroll
+      for (int j = 1; j < kCapB - 1; ++j) {
+        if (NC >= 0 || j < nn) {
+          h = h * w + (big ? b[j + 1] : b[nn - j]);
+          hd = hd * w + (big ? bd[j + 1] : bd[nn - j]);
+        }
+      }
+    }
+    // Leading term of Qt: w^ne (plain, safe) or |t|^ne (abs); 1 in the direct branch.
+    T e0 = T(1);
+    if (big) {
+      const T we = FORM == kAbs ? abs_(t) : w;
+#pragma unroll
+      for (int j = 1; j < kCapB; ++j) {
+        if (NC >= 0 || j <= nn) e0 *= we;
+      }
+    }
+    const T s = big ? h : w * h;  // D (plain/abs) or the safe sum, scaled in the 1/x branch
+    const T q = e0 + (FORM == kAbs ? abs_(s) : s);
+    const T invq = T(1) / q;
+    T sadj = T(1);
+    if (FORM != kPlain && big && (nn & 1) && x < T(0)) sadj = T(-1);
+    c.sadj = sadj;
+    c.sgn_d = FORM == kAbs ? (big ? sadj * sign_(s) : sign_(s)) : T(1);
+    c.invq = invq;
+
+    // y = P/Q, and the factor F = x^m / X^ne (1/x branch) applied last to avoid spurious overflow.
+    T y = p * invq;
+    T fp = T(1);
+    if (big) {
+      y *= sadj;
+      fp = sadj * t;
+      const int d = mm - nn;
+#pragma unroll
+      for (int j = 1; j < kCapA; ++j) {
+        if (j <= d) {
+          y *= x;
+          fp *= x;
+        }
+      }
+#pragma unroll
+      for (int j = 1; j < kCapB; ++j) {
+        if (j <= -d) {
+          y *= t;
+          fp *= t;
+        }
+      }
+    }
+    c.y = y;
+    // dQ/Q: direct: Q' = H' (plain), sign(x) H' (safe), sign(D) H' (abs); 1/x: t * Rt / Qt.
+    T zq = big ? t : (FORM == kSafe ? sign_(x) : T(1));
+    if (FORM == kAbs) zq *= sign_(s);
+    c.dydx = (fp * pd - y * zq * hd) * invq;
+    return c;
+  }
+
+  ACTFIT_HD T forward(T x) const { return core(x).y; }
+
+  // Gradient in x, and the per-coefficient contributions added to acc (A_0..A_m, B_1..B_n).
+  template <bool kCoeffGrad>
+  ACTFIT_HD T backward(T x, T g, T* acc) const {
+    const Core c = core(x);
+    if (kCoeffGrad) {
+      const int mm = m();
+      const int nb = n();
+      const int nn = ne();
+      const int kk = mm > nb ? mm : nb;
+      // Basis w_k = x^k / Q.
+      T wk[kCapW];
+      if (c.big) {
+        wk[nn] = c.sadj * c.invq;
+        for (int k = nn - 1; k >= 0; --k) wk[k] = wk[k + 1] * c.t;
+        for (int k = nn + 1; k <= kk; ++k) wk[k] = wk[k - 1] * x;
+      } else {
+        wk[0] = c.invq;
+#pragma unroll
+        for (int k = 1; k < kCapW; ++k) {
+          if ((MC >= 0 && NC >= 0) || k <= kk) wk[k] = wk[k - 1] * x;
+        }
+      }
+#pragma unroll
+      for (int k = 0; k < kCapA; ++k) {
+        if (MC >= 0 || k <= mm) acc[k] += g * wk[k];
+      }
+      const T hh = -g * c.y * c.sgn_d;
+#pragma unroll
+      for (int k = 1; k < kCapB; ++k) {
+        if (NC >= 0 || k <= nb) acc[mm + k] += hh * (FORM == kSafe ? abs_(wk[k]) : wk[k]);
+      }
+    }
+    return g * c.dydx;
+  }
+};
+
+// Combine a coefficient-gradient sum into the gradient of b_k (safe form: times sign(b_k)).
+template <typename T>
+ACTFIT_HD T finish_b(int form, T sum, T bk) {
+  return form == kSafe ? sum * sign_(bk) : sum;
+}
+
+}  // namespace actfit

@@ -1,0 +1,93 @@
+"""Pure-torch reference of the rational activation: the test oracle and the fallback.
+
+It follows the math of ``csrc/rational.h`` (evaluation in 1/x for |x| > 1 with the denominator
+trimmed to its effective degree) with ordinary torch operations, so autograd gives its gradients
+and ``torch.compile`` can trace it (no data-dependent Python control flow).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["rational_reference"]
+
+
+def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def rational_reference(
+    x: torch.Tensor, numerator: torch.Tensor, denominator: torch.Tensor, form: str = "safe"
+) -> torch.Tensor:
+    """Gives P(x)/Q(x) elementwise with torch operations (differentiable, compilable).
+
+    Args:
+        x: Input of any shape and floating dtype; half types are computed in float32.
+        numerator: Coefficients a0..am (ascending), 1-D.
+        denominator: Coefficients b1..bn (ascending, the constant 1 implied), 1-D.
+        form: ``"plain"``, ``"safe"`` or ``"abs"``.
+
+    Returns:
+        A tensor shaped and typed like ``x``.
+
+    Examples:
+        >>> import torch
+        >>> y = rational_reference(torch.tensor([0.5]), torch.tensor([0.0, 1.0]), torch.ones(1))
+        >>> round(y.item(), 6)
+        0.333333
+    """
+    ct = _compute_dtype(x.dtype)
+    xs = x.to(ct)
+    a = numerator.to(ct)
+    b = denominator.to(ct)
+    m = a.numel() - 1
+    n = b.numel()
+    safe = form == "safe"
+    absf = form == "abs"
+    bq = b.abs() if safe else b
+
+    big = xs.abs() > 1
+    xd = torch.where(big, torch.zeros_like(xs), xs)
+    xb = torch.where(big, xs, torch.ones_like(xs))
+    t = 1 / xb
+
+    # |x| <= 1: direct Horner.
+    p = a[m] * torch.ones_like(xd)
+    for k in range(m - 1, -1, -1):
+        p = p * xd + a[k]
+    wd = xd.abs() if safe else xd
+    h = torch.zeros_like(xd)
+    for k in range(n, 0, -1):
+        h = h * wd + bq[k - 1]
+    s = wd * h
+    y_direct = p / (1 + (s.abs() if absf else s))
+
+    # |x| > 1: P(x) = x^m Pt(t), Q(x) = X^ne Qt(t), with ne the effective denominator degree.
+    if n > 0:
+        ks = torch.arange(1, n + 1, device=b.device)
+        ne = torch.where(b != 0, ks, torch.zeros_like(ks)).max()
+    else:
+        ne = torch.zeros((), dtype=torch.int64, device=b.device)
+    pt = a[0] * torch.ones_like(t)
+    for k in range(1, m + 1):
+        pt = pt * t + a[k]
+    wt = t.abs() if safe else t
+    ht = torch.zeros_like(t)
+    e0 = torch.ones_like(t)
+    we = t.abs() if (safe or absf) else t
+    for k in range(1, n + 1):
+        on = k <= ne
+        ht = torch.where(on, ht * wt + bq[k - 1], ht)
+        e0 = torch.where(on, e0 * we, e0)
+    qt = e0 + (ht.abs() if absf else ht)
+    y_big = pt / qt
+    if form != "plain":
+        flip = (xb < 0) & (ne % 2 == 1)
+        y_big = torch.where(flip, -y_big, y_big)
+    d = m - ne
+    for j in range(1, m + 1):
+        y_big = torch.where(j <= d, y_big * xb, y_big)
+    for j in range(1, n + 1):
+        y_big = torch.where(j <= -d, y_big * t, y_big)
+
+    return torch.where(big, y_big, y_direct).to(x.dtype)
