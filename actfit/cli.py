@@ -248,6 +248,354 @@ def pade_cmd(
             console.print(f"  b_{k} = {v}", markup=False)
 
 
+# ---- plot, check, table: figures, verifying any coefficient table, batch tables -----------
+FormReadOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--form",
+        help="Evaluate the tables in this form (plain, safe, abs, or C = 0.1 + |...|); "
+        "overrides the file's, required for KAT-style files.",
+    ),
+]
+
+
+@app.command("plot")
+def plot_cmd(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Result or table files (actfit .json/.npz, actfit tables, rational_activations "
+            "config, KAT-style JSON); all their fits are overlaid."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Figure file: .png, .svg or .pdf.")],
+    margin: Annotated[
+        float, typer.Option("--margin", help="Fraction of the range shown beyond each end.")
+    ] = 0.5,
+    log: Annotated[bool, typer.Option("--log", help="Log scale for the error panel.")] = False,
+    relative: Annotated[
+        bool, typer.Option("--relative", help="Plot the relative error |r - f| / |f|.")
+    ] = False,
+    form: FormReadOpt = None,
+) -> None:
+    """Plot target, fit and error curves (max error marked, real poles drawn) of FILE(s)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from actfit.errors import FileFormatError
+    from actfit.export import check_output_path
+    from actfit.export.readers import load_fits
+    from actfit.plot import PLOT_SUFFIXES, plot_fits
+
+    check_output_path(out, PLOT_SUFFIXES)
+    console = Console(highlight=False)
+
+    def skipped(entry: Any, exc: Exception) -> None:
+        console.print(Text(f"skipped {entry.key}: {exc}", style="yellow"))
+
+    fits = [fit for f in files for fit in load_fits(f, form=form, on_error=skipped)]
+    if not fits:
+        raise FileFormatError("none of the tables could be evaluated; nothing to plot")
+    plot_fits(fits, out, margin=margin, log=log, relative=relative)
+    console.print(f"wrote {out} ({len(fits)} fit{'s' * (len(fits) != 1)})")
+
+
+def _check_summary(results: list[Any]) -> Any:
+    from rich.table import Table
+    from rich.text import Text
+
+    from actfit.export.readers import target_label
+
+    table = Table(title="actfit check", title_justify="left")
+    table.add_column("table", overflow="fold")
+    table.add_column("target", overflow="fold")
+    table.add_column("type", no_wrap=True)
+    table.add_column("range", no_wrap=True)
+    table.add_column("max err", justify="right", no_wrap=True)
+    table.add_column("tol", justify="right", no_wrap=True)
+    table.add_column("poles: range | line", overflow="fold")
+    table.add_column("verdict", no_wrap=True)
+    style = {"pass": "green", "fail": "bold red", "skip": "yellow"}
+    for r in results:
+        f = r.fit
+        verdict = Text(r.status, style=style[r.status])
+        if f is None:
+            table.add_row(Text(r.key), "", "", "", "", "", "", verdict)
+            continue
+        on_range = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_range) or "-"
+        real = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_real_line) or "-"
+        m, n = f.order
+        table.add_row(
+            Text(r.key),
+            Text(target_label(f.target)),
+            f"[{m},{n}] {f.form}",
+            f"[{f.range[0]:g}, {f.range[1]:g}]",
+            f"{f.errors.max_abs:.2e}",
+            f"{r.tol:.2e}",
+            f"{on_range} | {real}",
+            verdict,
+        )
+    return table
+
+
+def _check_verdict(r: Any) -> Any:
+    from rich.text import Text
+
+    text = Text()
+    color = {"pass": "bold green", "fail": "bold red", "skip": "bold yellow"}[r.status]
+    text.append(f"{r.status.upper()}", style=color)
+    if r.fit is not None:
+        text.append(
+            f"  max abs error {r.fit.errors.max_abs:.3e} vs tol {r.tol:.3e} ({r.tol_source})"
+        )
+    for p in r.problems:
+        text.append(f"\n  ✗ {p}", style="red")
+    for w in r.warnings:
+        text.append(f"\n  ! {w}", style="yellow")
+    return text
+
+
+@app.command("check")
+def check_cmd(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Coefficient file: actfit .json/.npz or tables, rational_activations config, "
+            "KAT-style JSON (or use --numerator/--denominator)."
+        ),
+    ] = None,
+    all_tables: Annotated[
+        bool, typer.Option("--all", help="Check every table in the file, one row each.")
+    ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Which table: its key, index, or a unique activation name."),
+    ] = None,
+    numerator: Annotated[
+        str | None, typer.Option("--numerator", help="a0..am, comma-separated (no FILE).")
+    ] = None,
+    denominator: Annotated[
+        str | None,
+        typer.Option("--denominator", help="b1..bn (b0..bn for form C), comma-separated."),
+    ] = None,
+    form: FormReadOpt = None,
+    target: Annotated[
+        str | None,
+        typer.Option("--target", help="Target name or expression (overrides the file's)."),
+    ] = None,
+    param: ParamOpt = None,
+    slope: SlopeOpt = None,
+    range_: Annotated[
+        tuple[float, float] | None,
+        typer.Option("--range", help="Range A B (overrides the file's; default -3 3).")
+    ] = None,
+    tol: Annotated[
+        float | None,
+        typer.Option(
+            "--tol", help="Max abs error allowed (default 1.5x the recorded error, else 0.05)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+) -> None:
+    """Re-evaluate a coefficient table against its target in the form the runtime uses.
+
+    Prints the error report, the poles (on the range and the whole real line) and a verdict.
+    Exit code 1 when a table fails (error above --tol, or a pole on the range), 2 on a user
+    error.
+    """
+    import json
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from actfit.check import check_coefficients, check_file
+    from actfit.errors import ParameterError
+    from actfit.options import check_range
+
+    a_b = check_range(*range_) if range_ is not None else None
+    check_outputs(None, plot)
+    tgt = resolve(target, param, slope) if target is not None else None
+    if target is None and (param or slope is not None):
+        raise ParameterError("-p/--slope need --target (they set the target's parameters)")
+    if numerator is not None or denominator is not None:
+        from actfit.export.readers import parse_coefficients
+
+        if file is not None:
+            raise ParameterError("give either FILE or --numerator/--denominator, not both")
+        if numerator is None or tgt is None or form is None:
+            raise ParameterError(
+                "--numerator needs --denominator, --form and --target, e.g. --numerator "
+                "0.03,0.6,2.3 --denominator 1.1,4.4 --form safe --target leaky_relu"
+            )
+        num = parse_coefficients(numerator, "--numerator")
+        den = parse_coefficients(denominator, "--denominator") if denominator else []
+        results = [
+            check_coefficients(
+                num, den, form=form, target=tgt, range=a_b or (-3.0, 3.0), tol=tol
+            )
+        ]
+    elif file is None:
+        raise ParameterError("give a FILE to check, or --numerator/--denominator (see --help)")
+    else:
+        results = check_file(
+            file, name=name, all_tables=all_tables, form=form, target=tgt, range=a_b, tol=tol
+        )
+    if plot is not None:
+        from actfit.plot import plot_fits
+
+        fits = [r.fit for r in results if r.fit is not None]
+        if fits:
+            plot_fits(fits, plot)
+    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "skip")}
+    if as_json:
+        doc = {"results": [r.to_dict() for r in results], **counts}
+        sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    else:
+        from actfit.render import fit_panel
+
+        console = Console(highlight=False)
+        if all_tables:
+            console.print(_check_summary(results))
+            for r in results:
+                if r.status != "pass" or any("pole" in w for w in r.warnings):
+                    console.print(Text(f"{r.key}:", style="bold"), _check_verdict(r))
+            console.print(
+                f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
+            )
+        else:
+            for r in results:
+                if r.fit is not None:
+                    console.print(fit_panel(r.fit))
+                console.print(_check_verdict(r))
+        if plot is not None:
+            console.print(f"wrote {plot}")
+    if counts["fail"] or counts["skip"]:
+        sys.exit(1)  # a failed check: distinct from 2, a user error
+
+
+@app.command("table")
+def table_cmd(
+    targets: Annotated[
+        list[str], typer.Argument(help="Targets: registry names or expressions in x.")
+    ],
+    slopes: Annotated[
+        str | None,
+        typer.Option("--slopes", help="Slopes for leaky_relu-like targets, e.g. 0.01,0.2,-0.5."),
+    ] = None,
+    orders: Annotated[
+        list[str] | None,
+        typer.Option("--orders", help="Orders M,N (repeatable, or '5/4 6/5').", show_default="5,4"),
+    ] = None,
+    forms: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--form", help="Forms: plain, safe, abs (repeatable or comma-separated).",
+            show_default="safe",
+        ),
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="Fitter: lsq, pade (at 0) or minimax.")
+    ] = "lsq",
+    range_: RangeOpt = (-3.0, 3.0),
+    param: ParamOpt = None,
+    weight: Annotated[
+        str, typer.Option("--weight", help="Error weight (lsq, minimax; see actfit lsq).")
+    ] = "uniform",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the table file (.json, actfit.tables).")
+    ] = None,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            help="Also write next to --out: rational_activations (X.rational_activations.json), "
+            "md (X.md), tex (X.tex). Repeatable.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the table document to stdout.")
+    ] = False,
+    plot: PlotOpt = None,
+    allow_poles: AllowPolesOpt = False,
+) -> None:
+    """Fit many targets x orders x forms in one call and write one multi-table file."""
+    import json
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from actfit.batch import expand_targets, fit_table, parse_forms, parse_orders, parse_slopes
+    from actfit.export import check_output_path
+    from actfit.export.readers import target_label
+    from actfit.export.table import TABLE_FORMATS, table_path, tables_document, write_table
+    from actfit.options import check_range, parse_params
+
+    tgts = expand_targets(
+        targets, slopes=parse_slopes(slopes), params=parse_params(param or [])
+    )
+    m_ns = parse_orders(orders or ["5,4"])
+    form_names = parse_forms(forms or ["safe"])
+    a_b = check_range(*range_)
+    extra = list(dict.fromkeys(formats or []))
+    for fmt in extra:
+        if fmt not in TABLE_FORMATS[1:]:
+            raise OutputPathError(
+                f"unknown --format {fmt!r}; use {', '.join(TABLE_FORMATS[1:])}"
+            )
+    if extra and out is None:
+        raise OutputPathError("--format writes next to --out; give --out FILE.json")
+    paths = []
+    if out is not None:
+        check_output_path(out, (".json",))
+        paths = [table_path(out, fmt) for fmt in ["actfit", *extra]]
+        for p in paths:
+            check_output_path(p, (p.suffix,))
+    check_outputs(None, plot)
+    err = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("fitting", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        fits = fit_table(
+            tgts, m_ns, form_names, method=method, range=a_b, weight=weight,
+            allow_poles=allow_poles, progress=progress,
+        )
+    for fmt, p in zip(["actfit", *extra], paths, strict=True):
+        write_table(fits, p, fmt)
+    if plot is not None:
+        from actfit.plot import plot_fits
+
+        plot_fits(fits, plot)
+    if as_json:
+        sys.stdout.write(json.dumps(tables_document(fits), indent=2, allow_nan=False) + "\n")
+        return
+    table = Table(title=f"actfit table: {len(fits)} {method} fits on [{a_b[0]:g}, {a_b[1]:g}]")
+    for col in ("target", "order", "form", "max abs err", "rms err", "poles"):
+        table.add_column(col)
+    for f in fits:
+        m, n = f.order
+        poles = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_real_line) or "none"
+        table.add_row(
+            target_label(f.target),
+            f"[{m},{n}]", f.form, f"{f.errors.max_abs:.3e}", f"{f.errors.rms:.3e}", poles,
+        )
+    console = Console(highlight=False)
+    console.print(table)
+    for p in [*paths, *([plot] if plot is not None else [])]:
+        console.print(f"wrote {p}")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()
