@@ -41,7 +41,7 @@ class _OneLineErrors(TyperGroup):
     def main(self, *args: Any, **kwargs: Any) -> Any:
         standalone = kwargs.pop("standalone_mode", True)
         try:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(*args, standalone_mode=False, **kwargs)
         except Exit as exc:
             if standalone:
                 sys.exit(exc.exit_code)
@@ -52,11 +52,18 @@ class _OneLineErrors(TyperGroup):
         except TyperException as exc:
             cmd = f"actfit {exc.ctx.info_name} --help" if getattr(exc, "ctx", None) else None
             hint = f" (see `{cmd}`)" if cmd and exc.ctx.info_name != "actfit" else ""
-            _fail(exc.format_message().replace("\n", " ") + hint)
+            message = exc.format_message().replace("\n", " ").strip()
+            if message:  # empty for a bare `actfit`, whose help was already shown
+                _fail(message + hint)
             sys.exit(2)
         except ActfitError as exc:
             _fail(str(exc))
             sys.exit(2)
+        # Without standalone mode, typer returns a raised typer.Exit's code instead of exiting.
+        code = rv if isinstance(rv, int) else 0
+        if standalone:
+            sys.exit(code)
+        return rv
 
 
 app = typer.Typer(
@@ -288,7 +295,7 @@ def plot_cmd(
     from actfit.plot import PLOT_SUFFIXES, plot_fits
 
     check_output_path(out, PLOT_SUFFIXES)
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
 
     def skipped(entry: Any, exc: Exception) -> None:
         console.print(Text(f"skipped {entry.key}: {exc}", style="yellow"))
@@ -571,8 +578,9 @@ def table_cmd(
             tgts, m_ns, form_names, method=method, range=a_b, weight=weight,
             allow_poles=allow_poles, progress=progress,
         )
-    for fmt, p in zip(["actfit", *extra], paths, strict=True):
-        write_table(fits, p, fmt)
+    if out is not None:
+        for fmt, p in zip(["actfit", *extra], paths, strict=True):
+            write_table(fits, p, fmt)
     if plot is not None:
         from actfit.plot import plot_fits
 
@@ -594,6 +602,126 @@ def table_cmd(
     console.print(table)
     for p in [*paths, *([plot] if plot is not None else [])]:
         console.print(f"wrote {p}")
+
+
+@app.command("minimax")
+def minimax_cmd(
+    target: TargetArg,
+    order: OrderOpt = "5,4",
+    range_: RangeOpt = (-3.0, 3.0),
+    form: FormOpt = "plain",
+    param: ParamOpt = None,
+    slope: SlopeOpt = None,
+    weight: Annotated[
+        str,
+        typer.Option(
+            "--weight",
+            help="uniform, relative[:FLOOR] (|f-r|/max(|f|,FLOOR); default FLOOR 1e-3 max|f|), "
+            "normal[:MU,SIGMA] or a positive weight expression in x.",
+        ),
+    ] = "uniform",
+    pole_free: Annotated[
+        bool,
+        typer.Option(
+            "--pole-free", help="plain form: require Q > 0 on the whole real line (a constraint)."
+        ),
+    ] = False,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+    allow_poles: AllowPolesOpt = False,
+) -> None:
+    """Best uniform (minimax) rational fit, with a certified lower bound on the best error."""
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from actfit.approx.minimax import fit_minimax
+    from actfit.options import check_range, parse_order
+
+    tgt = resolve(target, param, slope)
+    m_n = parse_order(order)
+    a_b = check_range(*range_)
+    check_outputs(out, plot)
+    err = Console(stderr=True)
+    bar = Progress(
+        TextColumn("minimax {task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+    started = time.perf_counter()
+    task = None
+
+    def progress(stage: str, fraction: float) -> None:
+        nonlocal task
+        # Show the bar only for fits that run longer than about a second.
+        if task is None:
+            if time.perf_counter() - started < 1.0:
+                return
+            bar.start()
+            task = bar.add_task(stage, total=1.0)
+        bar.update(task, completed=fraction, description=stage)
+
+    try:
+        fit = fit_minimax(
+            tgt,
+            m_n,
+            a_b,
+            form=form,
+            weight=weight,
+            pole_free=pole_free,
+            allow_poles=allow_poles,
+            progress=progress,
+        )
+    finally:
+        if task is not None:
+            bar.stop()
+    emit(fit, out, as_json, plot)
+
+
+@app.command("validate")
+def validate_cmd(
+    file: Annotated[Path, typer.Argument(help="Table to validate (actfit .json or .npz).")],
+    device: Annotated[str, typer.Option("--device", help="cpu or cuda.")] = "cpu",
+    dtype: Annotated[
+        str, typer.Option("--dtype", help="Comma-separated: float32,bfloat16,float16,float64.")
+    ] = "float32,bfloat16,float16",
+    as_json: JsonOpt = False,
+) -> None:
+    """Evaluate a table in the runtime kernels per dtype against the float64 rational and target.
+
+    Prints per dtype the max abs error vs the rational and vs the target, the NaN/Inf count,
+    the gradient agreement with float64 autograd and the throughput (GB/s, and the fraction of
+    the device's peak bandwidth on CUDA). Exit code 1 when a check fails, 2 on a user error.
+    """
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from actfit.runtime.validate import validate
+
+    report = validate(file, device=device, dtypes=dtype)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
+    else:
+        table = Table(title=f"{file} [{report.form} {report.order}] on {report.device_name}")
+        for col in ("dtype", "err vs rational", "err vs target", "NaN/Inf", "grad x",
+                    "grad coeff", "GB/s", "of peak", "verdict"):
+            table.add_column(col)
+        for r in report.rows:
+            peak = f"{r.peak_fraction:.0%}" if r.peak_fraction is not None else "-"
+            verdict = "[green]pass[/green]" if r.passed else "[red]" + "; ".join(r.failures)
+            table.add_row(r.dtype, f"{r.max_err_rational:.3g}", f"{r.max_err_target:.3g}",
+                          str(r.nonfinite), f"{r.grad_err_x:.2g}", f"{r.grad_err_coeff:.2g}",
+                          f"{r.gbps:.1f}", peak, verdict)
+        Console(highlight=False).print(table)
+    if not report.passed:
+        sys.exit(1)  # a failed check: distinct from 2, a user error
 
 
 def main() -> None:

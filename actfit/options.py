@@ -7,15 +7,22 @@ message from ``actfit lsq --order 5,x`` and from ``fit_lsq(..., order=(5, -1))``
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Iterable, Sequence
 
 from actfit.errors import OrderError, ParameterError, RangeError
 
-__all__ = ["MAX_DEGREE", "check_order", "check_range", "parse_order", "parse_params"]
+__all__ = ["MAX_DEGREE", "as_range", "check_order", "check_range", "parse_order", "parse_params"]
 
 MAX_DEGREE = 12
 _ORDER_RE = re.compile(r"^\s*\[?\s*([+-]?\d+)\s*[,/ ]\s*([+-]?\d+)\s*\]?\s*$")
+
+
+def _is_whole(v: object) -> bool:
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        return False
+    return math.isfinite(v) and int(v) == v
 
 
 def check_order(order: Sequence[int], max_degree: int = MAX_DEGREE) -> tuple[int, int]:
@@ -28,7 +35,7 @@ def check_order(order: Sequence[int], max_degree: int = MAX_DEGREE) -> tuple[int
         m, n = order
     except (TypeError, ValueError):
         raise OrderError(f"order {order!r} is not a pair [m, n]; e.g. --order 5,4") from None
-    if any(isinstance(v, bool) or int(v) != v for v in (m, n)):
+    if not all(_is_whole(v) for v in (m, n)):
         raise OrderError(f"order {order!r} must hold whole numbers; e.g. --order 5,4")
     m, n = int(m), int(n)
     if m < 0 or n < 0:
@@ -76,6 +83,19 @@ def check_range(a: float, b: float) -> tuple[float, float]:
     if a > b:
         raise RangeError(f"range [{a:g}, {b:g}] is reversed; write it as --range {b:g} {a:g}")
     return a, b
+
+
+def as_range(rng: Sequence[float]) -> tuple[float, float]:
+    """Return a library ``range=(a, b)`` argument as checked floats (see :func:`check_range`).
+
+    Raises:
+        RangeError: not a pair, or not a valid range.
+    """
+    try:
+        a, b = rng
+    except (TypeError, ValueError):
+        raise RangeError(f"range {rng!r} is not a pair (a, b); e.g. range=(-3, 3)") from None
+    return check_range(a, b)
 
 
 def parse_params(items: Iterable[str]) -> dict[str, float]:

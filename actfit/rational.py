@@ -120,6 +120,21 @@ def _horner(coeffs: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.f
     return out
 
 
+def _times_power(
+    v: NDArray[np.float64], x: NDArray[np.float64], t: NDArray[np.float64], k: int
+) -> NDArray[np.float64]:
+    """Return ``v * x**k`` for ``|x| > 1`` (``t = 1/x``) one factor at a time.
+
+    Each factor moves ``|v|`` monotonically (up by ``|x|`` for ``k > 0``, down by ``|t|``
+    otherwise), so an intermediate overflows or underflows only if the result does; a separate
+    ``x**k`` would overflow where ``v * x**k`` is finite (a tiny leading coefficient).
+    """
+    factor = x if k > 0 else t
+    for _ in range(abs(k)):
+        v = v * factor
+    return v
+
+
 class Rational:
     """A real rational function ``P(x)/Q(x)`` in one of the denominator forms.
 
@@ -251,7 +266,7 @@ class Rational:
             p_t = _horner(num[::-1], t)  # P(x) / x^m
             if self._form == "plain":
                 q_t = _horner(den[::-1], t)  # Q(x) / x^n
-                out[~small] = (p_t / q_t) * xb ** float(m - n) if m != n else p_t / q_t
+                out[~small] = _times_power(p_t / q_t, xb, t, m - n)
             else:
                 if self._form == "safe":
                     q_t = _horner(np.abs(den[::-1]), np.abs(t))  # Q(x) / |x|^n
@@ -261,9 +276,7 @@ class Rational:
                     s_t = _horner(np.concatenate((den[1:][::-1], [0.0])), t)  # S(x) / x^n
                     q_t = np.abs(t) ** n + np.abs(s_t)
                 # x^m / |x|^n = x^(m-n) * sign(x)^n
-                sign_n = np.sign(xb) ** n
-                scale = xb ** float(m - n) if m != n else 1.0
-                out[~small] = (p_t / q_t) * sign_n * scale
+                out[~small] = _times_power(p_t / q_t * np.sign(xb) ** n, xb, t, m - n)
         return out
 
     def deriv(self, x: ArrayLike) -> NDArray[np.float64]:

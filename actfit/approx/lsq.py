@@ -8,15 +8,19 @@ Method
 ------
 *Continuous L2.* The integral is a composite Gauss–Legendre sum (:mod:`actfit.approx.quadrature`)
 split at the target's kinks, at the weight's kinks and at ``x = 0`` (where ``|x|`` makes the
-``safe`` and ``abs`` denominators non-smooth); for ``abs`` the fit is re-polished once with the
-nodes also split at the sign changes of ``S`` of the solution. Refining the rule leaves the
-coefficients unchanged to rounding level, so nothing depends on a sampling grid.
+``safe`` and ``abs`` denominators non-smooth). For ``abs`` the final refinement also splits the
+rule at the sign changes of ``S`` at each evaluation (the kinks of ``1 + |S|`` move with the
+parameters). Refining the rule leaves the coefficients unchanged to rounding level (about
+``1e-13`` relative for relu, leaky_relu, gelu at [5, 4]), so nothing depends on a sampling grid.
 
 *Variable projection.* For fixed denominator parameters ``θ`` the numerator enters linearly, so it
 is eliminated by a weighted linear least-squares solve (Golub & Pereyra 1973); the remaining
 problem in the ``n`` denominator parameters is solved by Levenberg–Marquardt (MINPACK, via
 :func:`scipy.optimize.least_squares`) with the exact Golub–Pereyra Jacobian of the projected
 residual (the Kaufman 1975 term plus the second term, both cheap here through the QR factor).
+LM stops when the cost stops decreasing visibly, which pins flat directions only to about
+``sqrt(eps)``; a few Newton steps on the exact gradient ``Jᵀr`` (central-difference Hessian)
+then locate the stationary point to rounding level.
 
 *Well-conditioned coordinates.* Internally ``x`` is mapped affinely to ``t ∈ [-1, 1]``. ``P`` is a
 Chebyshev series in ``t``. For ``plain`` and ``abs``, ``Q = 1 + S`` resp. ``1 + |S|`` with
@@ -44,13 +48,18 @@ and the best is kept (all starts and the winner are recorded in ``settings``):
 * ``perturb-i``: deterministic perturbations (fixed seed) of the best point so far;
 * for ``abs`` additionally the ``plain`` starts and the ``safe`` Loeb/SK denominators read as
   ``S(x) = Σ ε_k β_k (x/R)^k`` for the sign patterns ``ε = +1``, ``ε_k = (-1)^k`` and a few
-  random ones (``Q = 1 + |S|`` is non-smooth where ``S`` changes sign; LM is applied anyway,
-  with ``sign(S)`` in the Jacobian).
+  random ones, and sign-pattern SK starts (the linearisation ``f (1 + σ S) - P`` with
+  ``σ = sign(S)`` frozen and updated until it settles; seeded with ``S >= 0``, ``S ~ x``, the
+  plain starts' patterns and, after the first round, the best candidate's pattern). ``Q = 1 + |S|``
+  is non-smooth where ``S`` changes sign; LM is applied anyway, with ``sign(S)`` in the Jacobian.
 
-*Poles (plain form).* A pole makes the L2 integral infinite. Every plain candidate whose ``Q``
-has a zero on ``[a, b]`` (Chebyshev companion roots) or is ``<= 0`` at a node is rejected; the best
-pole-free candidate wins. If every candidate has a pole, the best one is returned (and
-:func:`actfit.fit.make_fit` raises :class:`~actfit.errors.PoleError` unless ``allow_poles``).
+*Poles (plain form).* A pole makes the L2 integral infinite. A zero of ``Q`` at a node gives a
+huge residual, so LM steps do not cross one; every plain candidate whose ``Q`` still has a zero on
+``[a, b]`` (Chebyshev companion roots) or is ``<= 0`` at a node is rejected, and the best
+pole-free candidate wins. If every candidate has a pole, the search restarts from the best
+denominators shrunk towards ``Q = 1`` (factors 0.5, 0.2, 0.05, 0); only if those fail as well is
+the best candidate with a pole returned (and :func:`actfit.fit.make_fit` raises
+:class:`~actfit.errors.PoleError` unless ``allow_poles``).
 
 References:
     G. H. Golub and V. Pereyra, "The differentiation of pseudo-inverses and nonlinear least
@@ -78,8 +87,10 @@ from numpy.typing import NDArray
 
 from actfit.approx.quadrature import gauss_legendre_nodes
 from actfit.approx.weights import Weight, parse_weight
-from actfit.errors import OrderError, RangeError, TargetDomainError
-from actfit.rational import Rational, normalize_form
+from actfit.errors import TargetDomainError
+from actfit.options import MAX_DEGREE, as_range, check_order
+from actfit.rational import Rational, require_fit_form
+from actfit.targets import check_finite
 
 if TYPE_CHECKING:
     from actfit.fit import Fit
@@ -87,7 +98,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_ORDER", "fit_lsq"]
 
-MAX_ORDER = 12
+MAX_ORDER = MAX_DEGREE
 """Largest numerator or denominator degree :func:`fit_lsq` accepts."""
 
 _PANELS = 6
@@ -337,6 +348,46 @@ def _sk_starts(
     return out
 
 
+def _interior_points(grid: _Grid, k: int) -> _Array:
+    """``k`` Chebyshev points strictly inside the range, as x values."""
+    t = np.cos(np.pi * np.arange(1, k + 1) / (k + 1))[::-1]
+    return grid.a + 0.5 * (grid.b - grid.a) * (t + 1.0)
+
+
+def _dist(u: _Array, v: _Array) -> float:
+    """Relative distance of two parameter vectors."""
+    return float(np.max(np.abs(u - v)) / (1e-300 + max(np.max(np.abs(u)), np.max(np.abs(v)))))
+
+
+def _abs_sk(
+    grid: _Grid,
+    vnum: _Array,
+    basis: _Array,
+    sign: _Array,
+    iterations: int = 12,
+) -> _Array | None:
+    """Sanathanan–Koerner for ``Q = 1 + |S|``: linearise with the sign pattern of ``S`` frozen.
+
+    Given ``σ = sign(S)``, ``f (1 + σ S) - P`` is linear in all coefficients; the pattern is then
+    updated from the new ``S`` and the weights from the new ``Q``, until the pattern settles.
+    This finds the right basin when ``S`` changes sign inside the range, where LM from a
+    sign-agnostic start tends to stall on the ridge a wrong pattern creates.
+    """
+    qprev = np.ones_like(grid.x)
+    theta = None
+    for _ in range(iterations):
+        _, new = _linearised(vnum, basis * sign[:, None], grid.f, grid.sw / qprev, False)
+        if not np.all(np.isfinite(new)):
+            break
+        s_new = basis @ new
+        sign_new = np.where(s_new < 0, -1.0, 1.0)
+        settled = theta is not None and np.array_equal(sign_new, sign)
+        theta, sign, qprev = new, sign_new, 1.0 + np.abs(s_new)
+        if settled:
+            break
+    return theta
+
+
 def _interp_start(grid: _Grid, m: int, model_form: str, n: int) -> _Array | None:
     """Linearised rational interpolation at m+n+1 Chebyshev points (a multipoint Padé start)."""
     k = m + n + 1
@@ -516,6 +567,25 @@ def _search(grid: _Grid, m: int, n: int, form: str) -> _Search:
         safe_thetas = [th for _, th in _sk_starts(grid, safe.vnum, safe.model)]
         starts += _signed_safe_starts(grid, safe_thetas, n)
         starts += [(f"{name}", th) for name, th in _chain_start(grid, m, n, "abs")]
+        # Sign-pattern SK from the plain starts' patterns, from S >= 0 and S ~ x, and from
+        # those with one more sign change at interior Chebyshev points (S(0) = 0 always).
+        basis = search.model.basis
+        seeds = [(k, np.where(basis @ th < 0, -1.0, 1.0)) for k, th in starts[:3]]
+        odd = np.where(grid.x < 0, -1.0, 1.0)
+        seeds += [("pos", np.ones_like(grid.x)), ("odd", odd)]
+        if n >= 2:
+            for j, r in enumerate(_interior_points(grid, 7)):
+                flip = np.where(grid.x < r, -1.0, 1.0)
+                seeds += [(f"pos-root{j}", flip), (f"odd-root{j}", odd * flip)]
+        seen: list[_Array] = []
+        for k, sg in seeds:
+            th = _abs_sk(grid, search.vnum, basis, sg)
+            if th is None:
+                continue
+            # Many seeds settle on the same S (up to S -> -S): run LM once per distinct start.
+            if not any(min(_dist(th, u), _dist(th, -u)) <= 1e-9 for u in seen):
+                seen.append(th)
+                starts.append((f"abs-sk-{k}", th))
     else:
         starts += _sk_starts(grid, search.vnum, search.model)
         interp = _interp_start(grid, m, form, n)
@@ -526,6 +596,15 @@ def _search(grid: _Grid, m: int, n: int, form: str) -> _Search:
     for name, theta in starts:
         search.run(name, theta)
     best = search.best()
+    if form == "plain" and best is not None and best.pole:
+        # Every start ended with a pole on the range: restart from shrunken denominators.
+        for factor in (0.5, 0.2, 0.05, 0.0):
+            search.run(f"shrink-{factor:g}", factor * best.theta)
+        best = search.best()
+    if form == "abs" and best is not None:
+        sign = np.where(search.model.basis @ best.theta < 0, -1.0, 1.0)
+        search.run("abs-sk-best", _abs_sk(grid, search.vnum, search.model.basis, sign))
+        best = search.best()
     if best is not None:
         rng = np.random.default_rng(_SEED)
         for i in range(3):
@@ -586,6 +665,10 @@ class _Refiner:
             vp = _Search(grid, self.m, theta.size, self.form).vp
             self._cache[key] = vp
         return vp
+
+    def cost(self, theta: _Array) -> float:
+        """The objective on a rule that resolves the kinks of ``Q`` at ``θ``."""
+        return self.vp_for(theta).cost(theta)
 
     def evaluations(self) -> int:
         return self.base.nfev + sum(vp.grid.nfev for vp in self._cache.values())
@@ -696,38 +779,6 @@ def _to_rational(
     return best, how, err
 
 
-def _check_order(order: tuple[int, int]) -> tuple[int, int]:
-    try:
-        m, n = order
-    except (TypeError, ValueError):
-        raise OrderError(f"order must be a pair [m, n] of integers, got {order!r}") from None
-    out = []
-    for v in (m, n):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer):
-            if isinstance(v, float) and v.is_integer():
-                v = int(v)
-            else:
-                raise OrderError(f"order must be a pair [m, n] of integers, got {order!r}")
-        if not 0 <= v <= MAX_ORDER:
-            raise OrderError(
-                f"order [{m}, {n}] is out of bounds: lsq fits need 0 <= m, n <= {MAX_ORDER}"
-            )
-        out.append(int(v))
-    return out[0], out[1]
-
-
-def _check_range(rng: tuple[float, float]) -> tuple[float, float]:
-    try:
-        a, b = (float(v) for v in rng)
-    except (TypeError, ValueError):
-        raise RangeError(f"range must be two numbers a < b, got {rng!r}") from None
-    if not (math.isfinite(a) and math.isfinite(b)):
-        raise RangeError(f"range [{a}, {b}] must be finite; give finite ends a < b")
-    if not a < b:
-        raise RangeError(f"range [{a:g}, {b:g}] is empty or reversed; give it as a < b")
-    return a, b
-
-
 def fit_lsq(
     target: Target,
     order: tuple[int, int] = (5, 4),
@@ -782,9 +833,10 @@ def fit_lsq(
     """
     from actfit.fit import make_fit
 
-    m, n = _check_order(order)
-    a, b = _check_range(range)
-    form = normalize_form(form)
+    m, n = check_order(order, MAX_ORDER)
+    a, b = as_range(range)
+    form = require_fit_form(form)
+    check_finite(target, a, b)
     w = parse_weight(weight)
     rational, settings, converged = _fit(target, m, n, a, b, form, w, panels, nodes_per_panel)
     if not converged:
@@ -827,10 +879,23 @@ def _fit(
     best = search.best()
     if best is None:  # pragma: no cover - every start failed to evaluate
         best = _Candidate("zero", np.zeros(n), search.vp.cost(np.zeros(n)))
-    theta, status = search.vp.polish(best.theta, tight=True)
+    refiner = _Refiner(target, w, grid, search.vp, m, form)
+    if form == "abs" and n > 0:
+        # The base rule cannot see features narrower than its node spacing, which 1 + |S| has
+        # when S has a sign change close to another: rank the candidates on rules split at
+        # their own sign changes, and polish the leaders there.
+        ranked = sorted(search.candidates, key=lambda c: refiner.cost(c.theta))
+        finals = []
+        for cand in ranked[:3]:
+            th, status = cand.theta, 0
+            for _ in range(2):
+                th, status = refiner.vp_for(th).polish(th, tight=True)
+            finals.append((refiner.cost(th), cand.name, th, status, cand))
+        _, _, theta, status, best = min(finals, key=lambda f: (f[0], f[1]))
+    else:
+        theta, status = search.vp.polish(best.theta, tight=True)
     if form == "safe":
         theta = np.abs(theta)
-    refiner = _Refiner(target, w, grid, search.vp, m, form)
     theta, newton_steps = refiner.refine(theta)
     vp = refiner.vp_for(theta)
     grid = vp.grid

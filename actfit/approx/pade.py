@@ -55,8 +55,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from actfit.errors import FitError, FormError, NotAnalyticError
-from actfit.options import check_order, check_range
-from actfit.rational import Rational, normalize_form
+from actfit.options import as_range, check_order
+from actfit.rational import Rational, require_fit_form
 
 if TYPE_CHECKING:
     import mpmath
@@ -881,7 +881,7 @@ def _check_form(form: str, rational: Rational) -> str:
     """Return ``form`` if the plain Padé denominator is representable in it, else raise."""
     import numpy as np
 
-    form = normalize_form(form)
+    form = require_fit_form(form)
     if form == "plain":
         return form
     b = rational.denominator
@@ -989,8 +989,8 @@ def fit_pade(
     from actfit.fit import make_fit
 
     m, n = check_order(order)
-    a_lo, b_hi = check_range(*range)
-    form = normalize_form(form)
+    a_lo, b_hi = as_range(range)
+    form = require_fit_form(form)
     c = float(center)
     if not math.isfinite(c):
         raise FitError(f"the center {center!r} must be a finite number, e.g. --center 0")

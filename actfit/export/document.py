@@ -106,13 +106,6 @@ def from_document(doc: Any, source: str = "document") -> Fit:
     den = _floats(doc["denominator"], source, "denominator")
     if not num:
         raise _bad(source, "'numerator' is empty")
-    order = doc["order"]
-    if order != [len(num) - 1, len(den)]:
-        raise _bad(
-            source,
-            f"order {order} does not match {len(num)} numerator and {len(den)} denominator "
-            "coefficients",
-        )
     lo, hi = _floats(doc["range"], source, "range") if len(doc["range"]) == 2 else (0.0, -1.0)
     if not lo < hi:
         raise _bad(source, f"'range' {doc['range']} is not an interval [a, b] with a < b")
@@ -124,6 +117,12 @@ def from_document(doc: Any, source: str = "document") -> Fit:
     if not isinstance(doc["settings"], dict) or not isinstance(doc["method"], str):
         raise _bad(source, "'method' must be a string and 'settings' an object")
     rational = Rational(num, den, form)
+    if doc["order"] != list(rational.degree):
+        raise _bad(
+            source,
+            f"order {doc['order']} does not match {len(num)} numerator and {len(den)} "
+            f"denominator coefficients of form {form}",
+        )
     try:
         errors = ErrorReport.from_dict(doc["errors"])
         poles = PoleReport.from_dict(doc["poles"])

@@ -41,7 +41,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +72,7 @@ __all__ = [
     "load_fits",
     "parse_coefficients",
     "read_tables",
+    "target_label",
 ]
 
 FORMATS = ("actfit", "rational_activations", "kat")
@@ -86,10 +87,7 @@ VERSION_FORMS: dict[str, str] = {
 
 _VERSION_KEY = re.compile(r"^Rational_version_([A-Za-z])(\d+)/(\d+)$")
 _FIELDS = ("init_w_numerator", "init_w_denominator")
-_KAT_FORM_NOTE = (
-    "KAT-style table: the file does not record its denominator form "
-    "(KAT's runtime evaluates abs, i.e. version B)"
-)
+_KAT_FORM_NOTE = "KAT-style table: the file does not record its denominator form"
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,7 @@ _NAME_MAP: dict[str, tuple[str, dict[str, float]]] = {
 }
 # KAT's fit.py: erfc_Softplus_2(x) = (1 - erf(log(1 + exp(x))))**2.
 _EXPRESSION_MAP = {"erfc_softplus_2": "erfc(softplus(x))^2"}
-_LEAKY = re.compile(r"^(?:leaky_?relu|lrelu)[_-]?(.+)$")
+_LEAKY = re.compile(r"^(?:leaky[_-]?relu|lrelu)[_-]?(.+)$")
 _CALL = re.compile(r"^([A-Za-z_]\w*)\((.*)\)$")
 
 
@@ -164,7 +162,8 @@ def activation_target(name: str) -> Target:
     """
     from actfit.targets import get_target, resolve_target
 
-    raw = str(name).strip()
+    # "name#2": a second table of the same activation in one group (see to_rational_activations)
+    raw = re.sub(r"#\d+$", "", str(name).strip())
     key = raw.lower().replace("-", "_")
     try:
         if key in _NAME_MAP:
@@ -172,7 +171,7 @@ def activation_target(name: str) -> Target:
             return get_target(reg, params)
         if key in _EXPRESSION_MAP:
             return resolve_target(_EXPRESSION_MAP[key])
-        leaky = _LEAKY.match(key)
+        leaky = _LEAKY.match(raw.lower())  # raw: "-" may be a sign here
         if leaky:
             try:
                 slope = float(leaky.group(1))
@@ -188,11 +187,20 @@ def activation_target(name: str) -> Target:
 
                 return get_target(call.group(1), parse_params(parts))
         return resolve_target(raw)
-    except ActfitError as exc:
+    except ActfitError:
         raise UnknownTargetError(
-            f"table name {raw!r} is not an activation actfit knows ({exc}); "
+            f"table name {raw!r} is not an activation actfit knows; "
             "give the target with --target (a registry name or an expression in x)"
         ) from None
+
+
+def target_label(target: Target) -> str:
+    """Return ``name(p=v, ...)`` (``:g`` values), the bare name, or the expression: for labels."""
+    if target.name == "expr":
+        return target.expression
+    if not target.params:
+        return target.name
+    return f"{target.name}(" + ", ".join(f"{k}={v:g}" for k, v in target.params) + ")"
 
 
 def activation_name(target: Target) -> str:
@@ -389,10 +397,8 @@ def _actfit_entry(fit: Fit, key: str) -> TableEntry:
 
 def describe(fit: Fit) -> str:
     """Return a one-line label of a fit: target, order, form and method."""
-    t = fit.target
-    label = activation_name(t) if t.name != "expr" else t.expression
     m, n = fit.order
-    return f"{label} [{m},{n}] {fit.form} {fit.method}"
+    return f"{target_label(fit.target)} [{m},{n}] {fit.form} {fit.method}"
 
 
 def detect_format(doc: Any, source: str = "document") -> str:
@@ -548,8 +554,10 @@ def entry_fit(
         range=rng,
         settings=settings,
     )
-    if method != "external":
-        fit = replace(fit, method=method, certificate=entry.fit.certificate if entry.fit else None)
+    if entry.fit is not None:
+        # The certificate speaks of the stored table only: keep it when nothing was overridden.
+        same = (fit.form, fit.range, fit.target) == (entry.form, entry.range, entry.fit.target)
+        fit = replace(fit, method=method, certificate=entry.fit.certificate if same else None)
     return fit
 
 
@@ -559,8 +567,17 @@ def load_fits(
     form: str | None = None,
     target: Target | None = None,
     range: tuple[float, float] | None = None,
+    on_error: Callable[[TableEntry, ActfitError], None] | None = None,
 ) -> list[Fit]:
     """Return every table in a file as a fit (actfit's own fits as stored, unless overridden).
+
+    Args:
+        path: the file.
+        form: evaluate every table in this form.
+        target: the target of every table.
+        range: the range of every table.
+        on_error: when given, a table that cannot be evaluated is passed to it with the error
+            and left out, instead of raising.
 
     Raises:
         FileFormatError, FormError, UnknownTargetError: see :func:`read_tables` and
@@ -570,6 +587,11 @@ def load_fits(
     for entry in read_tables(path):
         if entry.fit is not None and form is None and target is None and range is None:
             out.append(entry.fit)
-        else:
+            continue
+        try:
             out.append(entry_fit(entry, form=form, target=target, range=range, source=str(path)))
+        except ActfitError as exc:
+            if on_error is None:
+                raise
+            on_error(entry, exc)
     return out

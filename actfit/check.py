@@ -1,0 +1,390 @@
+"""Verify a coefficient table against its target, in the form the runtime will use.
+
+Coefficient tables go wrong silently: a table fitted in one denominator form and evaluated in
+another (e.g. a rational_activations version-A table run by a version-B kernel) can be off by
+more than 1 on [-3, 3] while its coefficients look plausible. :func:`check_file` reads a table in
+any format :mod:`actfit.export.readers` knows, re-evaluates it against the target (fresh error
+report, exact Sturm pole isolation on the range *and* the whole real line) and gives a verdict:
+
+* **fail** when the max error on the range exceeds the tolerance, or ``Q`` vanishes on the
+  range (or the error is not finite there);
+* **pass** otherwise; real poles off the range are always reported as warnings with their
+  positions, since activations see unbounded inputs;
+* **skip** (``check --all`` only) when a table cannot be evaluated (unknown activation name,
+  missing form); the reason says what to give.
+
+The tolerance is ``tol`` when given; else 1.5 times the max error the file records (actfit files
+record it; the floor is 1e-12 so that an exact table does not fail on rounding), valid when the
+table is checked on its own target and range; else 0.05. When a table fails, the other forms are
+tried and a form in which the same coefficients pass is named: the usual cause is a table read in
+the wrong form.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from actfit.errors import ActfitError, FileFormatError, ParameterError
+
+if TYPE_CHECKING:
+    from actfit.export.readers import TableEntry
+    from actfit.fit import Fit
+    from actfit.targets import Target
+
+__all__ = [
+    "DEFAULT_TOL",
+    "RECORDED_FACTOR",
+    "CheckResult",
+    "check_coefficients",
+    "check_entry",
+    "check_file",
+    "check_fit",
+    "select_entries",
+]
+
+DEFAULT_TOL = 0.05
+"""Tolerance on the max abs error when neither ``tol`` nor a recorded error is available."""
+RECORDED_FACTOR = 1.5
+"""Default tolerance as a multiple of the max abs error the file records."""
+_TOL_FLOOR = 1e-12
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one coefficient table.
+
+    Attributes:
+        key: where the table sits in its file (or ``"coefficients"`` for a list).
+        status: ``"pass"``, ``"fail"`` or ``"skip"`` (could not be evaluated).
+        fit: the table with fresh error and pole reports (None when skipped).
+        tol: the tolerance applied to the max abs error (None when skipped).
+        tol_source: where the tolerance comes from, in words.
+        recorded_max_abs: the max abs error the file records, if any.
+        problems: why it failed or was skipped.
+        warnings: what passes but deserves attention (poles off the range, reading notes,
+            a form override).
+        source_format: ``actfit``, ``rational_activations``, ``kat`` or ``list``.
+    """
+
+    key: str
+    status: str
+    fit: Fit | None
+    tol: float | None
+    tol_source: str
+    recorded_max_abs: float | None
+    problems: tuple[str, ...]
+    warnings: tuple[str, ...]
+    source_format: str
+
+    @property
+    def passed(self) -> bool:
+        """True when the table passed the check."""
+        return self.status == "pass"
+
+    @property
+    def max_abs(self) -> float | None:
+        """The re-evaluated max abs error on the range (None when skipped)."""
+        return None if self.fit is None else self.fit.errors.max_abs
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dictionary (strict JSON: non-finite floats as strings)."""
+        from actfit.fit import jsonable
+
+        d: dict[str, Any] = {
+            "key": self.key,
+            "status": self.status,
+            "source_format": self.source_format,
+            "tol": self.tol,
+            "tol_source": self.tol_source,
+            "recorded_max_abs": self.recorded_max_abs,
+            "problems": list(self.problems),
+            "warnings": list(self.warnings),
+        }
+        f = self.fit
+        if f is not None:
+            d.update(
+                target=f.target.to_dict(),
+                method=f.method,
+                order=list(f.order),
+                form=f.form,
+                range=list(f.range),
+                numerator=f.rational.numerator.tolist(),
+                denominator=f.rational.denominator.tolist(),
+                errors=f.errors.to_dict(),
+                poles=f.poles.to_dict(),
+            )
+        return jsonable(d)
+
+
+def _fmt_points(points: Sequence[float]) -> str:
+    return ", ".join(f"{p:.9g}" for p in points)
+
+
+def _other_form_hint(fit: Fit, tol: float) -> str | None:
+    """Name the forms in which the same coefficients pass (the usual cause of a failure)."""
+    from actfit.approx.metrics import max_error
+    from actfit.rational import FORMS, Rational
+
+    r = fit.rational
+    if r.form == "abs_offset":
+        return None  # b0..bn does not read as b1..bn in the other forms
+    a, b = fit.range
+    passing: list[tuple[float, str]] = []
+    for form in FORMS:
+        if form == r.form:
+            continue
+        other = Rational(r.numerator, r.denominator, form)
+        if any(a <= p <= b for p in other.real_poles()):
+            continue
+        with np.errstate(all="ignore"):
+            err, _ = max_error(lambda x, o=other: o(x) - fit.target(x), a, b, fit.target.kinks)
+        if math.isfinite(err) and err <= tol:
+            passing.append((err, form))
+    if not passing:
+        return None
+    passing.sort()
+    alts = " or ".join(f"{f} (max error {e:.3e})" for e, f in passing)
+    best = passing[0][1]
+    return (
+        f"the same coefficients pass when read in form {alts}: the table was probably fitted "
+        f"in another form; evaluate it with --form {best} if that is what it was fitted in, "
+        "or refit it in the form your runtime uses"
+    )
+
+
+def check_fit(
+    fit: Fit,
+    *,
+    tol: float | None = None,
+    recorded_max_abs: float | None = None,
+    key: str = "",
+    source_format: str = "actfit",
+    notes: Sequence[str] = (),
+) -> CheckResult:
+    """Return the verdict on a fit whose error and pole reports are fresh.
+
+    Args:
+        fit: the table as the runtime will evaluate it (form included).
+        tol: the tolerance on the max abs error; default from ``recorded_max_abs`` or 0.05.
+        recorded_max_abs: the max abs error the file records for this table and range.
+        key: a name for the table in messages.
+        source_format: where the table came from.
+        notes: reading notes to pass on as warnings.
+
+    Raises:
+        ParameterError: ``tol`` is negative or not finite.
+    """
+    if tol is not None:
+        if not (math.isfinite(tol) and tol >= 0):
+            raise ParameterError(f"--tol must be a finite number >= 0, got {tol}; e.g. --tol 1e-3")
+        limit, source = float(tol), "given (--tol)"
+    elif recorded_max_abs is not None and math.isfinite(recorded_max_abs):
+        limit = max(RECORDED_FACTOR * recorded_max_abs, _TOL_FLOOR)
+        source = f"{RECORDED_FACTOR:g} x the recorded max error {recorded_max_abs:.3e}"
+    else:
+        limit, source = DEFAULT_TOL, f"default {DEFAULT_TOL:g}: the file records no error"
+    a, b = fit.range
+    problems: list[str] = []
+    warnings: list[str] = list(notes)
+    p = fit.poles
+    if p.poles_on_range:
+        problems.append(f"pole on the range [{a:g}, {b:g}] at x = {_fmt_points(p.poles_on_range)}")
+    err = fit.errors.max_abs
+    if not math.isfinite(err):
+        if not p.poles_on_range:
+            problems.append(
+                f"the error is not finite on the range (at x = {fit.errors.max_abs_at:.6g})"
+            )
+    elif err > limit:
+        problems.append(
+            f"max abs error {err:.3e} at x = {fit.errors.max_abs_at:.6g} exceeds tol {limit:.3e}"
+        )
+    off = [x for x in p.poles_on_real_line if not a <= x <= b]
+    if off:
+        dist = ", ".join(f"{x:.9g} ({(a - x) if x < a else (x - b):.3g} outside)" for x in off)
+        warnings.append(
+            f"real pole(s) off the range at x = {dist}: inputs there make the activation blow up"
+        )
+    if problems:
+        hint = _other_form_hint(fit, limit)
+        if hint:
+            problems.append(hint)
+    return CheckResult(
+        key=key,
+        status="fail" if problems else "pass",
+        fit=fit,
+        tol=limit,
+        tol_source=source,
+        recorded_max_abs=recorded_max_abs,
+        problems=tuple(problems),
+        warnings=tuple(warnings),
+        source_format=source_format,
+    )
+
+
+def check_entry(
+    entry: TableEntry,
+    *,
+    form: str | None = None,
+    target: Target | None = None,
+    range: tuple[float, float] | None = None,
+    tol: float | None = None,
+    source: str = "",
+) -> CheckResult:
+    """Return the verdict on one table read by :func:`actfit.export.readers.read_tables`.
+
+    Raises:
+        ActfitError: the table cannot be evaluated (unknown activation name and no ``target``,
+            no form recorded and none given, unreadable record); :func:`check_file` with
+            ``all_tables`` turns this into a ``skip``.
+    """
+    from actfit.export.readers import entry_fit
+    from actfit.rational import normalize_form
+
+    fit = entry_fit(entry, form=form, target=target, range=range, source=source)
+    recorded = None
+    if entry.fit is not None and fit.range == entry.fit.range and fit.target == entry.fit.target:
+        recorded = entry.fit.errors.max_abs
+    notes = list(entry.notes)
+    if form is not None and entry.form is not None and normalize_form(form) != entry.form:
+        notes.append(f"evaluated in form {fit.form} (--form); the file says {entry.form}")
+    elif form is not None and entry.form is None:
+        notes.append(f"evaluated in form {fit.form} as given (--form)")
+    return check_fit(
+        fit,
+        tol=tol,
+        recorded_max_abs=recorded,
+        key=entry.key,
+        source_format=entry.source_format,
+        notes=notes,
+    )
+
+
+def select_entries(
+    entries: Sequence[TableEntry], name: str | None, source: str = "file"
+) -> list[TableEntry]:
+    """Return the entries ``name`` selects: an exact key, an index, or a name/label that is
+    unique in the file; all entries when ``name`` is None.
+
+    Raises:
+        FileFormatError: nothing or more than one table matches (the message lists keys).
+    """
+    if name is None:
+        return list(entries)
+    wanted = name.strip()
+    for e in entries:
+        if e.key == wanted:
+            return [e]
+    if wanted.lstrip("#").isdigit():
+        i = int(wanted.lstrip("#"))
+        if 0 <= i < len(entries):
+            return [entries[i]]
+    hits = [e for e in entries if e.name == wanted or e.key.endswith(":" + wanted)]
+    if len(hits) == 1:
+        return hits
+    keys = ", ".join(e.key for e in (hits or entries)[:12])
+    more = "" if len(hits or entries) <= 12 else ", ..."
+    what = "several tables" if hits else "no table"
+    raise FileFormatError(f"{source}: {what} named {name!r}; give one of the keys: {keys}{more}")
+
+
+def check_file(
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    all_tables: bool = False,
+    form: str | None = None,
+    target: Target | None = None,
+    range: tuple[float, float] | None = None,
+    tol: float | None = None,
+) -> list[CheckResult]:
+    """Check the tables in a file: one (``name``, or the only one) or all of them.
+
+    Args:
+        path: an actfit result or table file, a rational_activations config or a KAT-style
+            file (see :mod:`actfit.export.readers`).
+        name: which table (a key such as ``Rational_version_A5/4:leaky_relu``, an index, or a
+            unique activation name).
+        all_tables: check every table (or every table ``name`` matches); tables that cannot be
+            evaluated are reported as ``skip`` instead of raising.
+        form: the form the runtime will use (overrides the file's).
+        target: the target (overrides the file's / the name's).
+        range: the range (overrides the file's).
+        tol: the tolerance on the max abs error (default: see the module docstring).
+
+    Raises:
+        FileFormatError: unreadable file; several tables and neither ``name`` nor
+            ``all_tables``; ``name`` matches none.
+        ActfitError: (single table) the table cannot be evaluated; the message says what to give.
+    """
+    from actfit.export.readers import read_tables
+
+    source = str(path)
+    entries = read_tables(path)
+    if all_tables:
+        chosen = entries if name is None else select_entries(entries, name, source)
+    else:
+        if name is None and len(entries) > 1:
+            keys = ", ".join(e.key for e in entries[:8]) + (", ..." if len(entries) > 8 else "")
+            raise FileFormatError(
+                f"{source} holds {len(entries)} tables; give --all to check every one, or "
+                f"--name KEY for one of: {keys}"
+            )
+        chosen = select_entries(entries, name, source)
+    results = []
+    for entry in chosen:
+        try:
+            results.append(
+                check_entry(entry, form=form, target=target, range=range, tol=tol, source=source)
+            )
+        except ActfitError as exc:
+            if not all_tables:
+                raise
+            results.append(
+                CheckResult(
+                    key=entry.key,
+                    status="skip",
+                    fit=None,
+                    tol=None,
+                    tol_source="",
+                    recorded_max_abs=None,
+                    problems=(str(exc),),
+                    warnings=tuple(entry.notes),
+                    source_format=entry.source_format,
+                )
+            )
+    return results
+
+
+def check_coefficients(
+    numerator: Sequence[float],
+    denominator: Sequence[float],
+    *,
+    form: str,
+    target: Target,
+    range: tuple[float, float] = (-3.0, 3.0),
+    tol: float | None = None,
+) -> CheckResult:
+    """Check coefficients given as lists (``a0..am``; ``b1..bn``, or ``b0..bn`` for form C).
+
+    Raises:
+        FormError, RangeError, FileFormatError: see
+            :func:`actfit.export.readers.external_fit`.
+    """
+    from actfit.export.readers import external_fit
+
+    fit = external_fit(
+        numerator,
+        denominator,
+        form=form,
+        target=target,
+        range=range,
+        settings={"source_format": "list"},
+    )
+    return check_fit(fit, tol=tol, key="coefficients", source_format="list")
