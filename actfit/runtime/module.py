@@ -76,8 +76,8 @@ class RationalActivation(torch.nn.Module):
         if impl not in _IMPLS:
             raise ValueError(f"impl must be one of {_IMPLS}, got {impl!r}")
         self.form = _runtime_form(form)
-        a = torch.as_tensor(np.asarray(numerator, dtype=np.float64).reshape(-1), dtype=dtype)
-        b = torch.as_tensor(np.asarray(denominator, dtype=np.float64).reshape(-1), dtype=dtype)
+        a = torch.tensor(np.array(numerator, dtype=np.float64).reshape(-1), dtype=dtype)
+        b = torch.tensor(np.array(denominator, dtype=np.float64).reshape(-1), dtype=dtype)
         if a.numel() < 1 or a.numel() > 17 or b.numel() > 16:
             raise OrderError(
                 f"the runtime takes orders up to [16, 16], got [{a.numel() - 1}, {b.numel()}]"

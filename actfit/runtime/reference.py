@@ -79,6 +79,15 @@ def rational_reference(
         on = k <= ne
         ht = torch.where(on, ht * wt + bq[k - 1], ht)
         e0 = torch.where(on, e0 * we, e0)
+    # Trimmed coefficients (b_k = 0, k > ne) add nothing to the value, but their gradient is
+    # x^(k-ne)-scaled: keep them in the graph with a zero-valued term.
+    xw = xb.abs() if safe else xb
+    for k in range(2, n + 1):
+        pw = torch.ones_like(xb)
+        for j in range(1, k):
+            pw = torch.where(j <= k - ne, pw * xw, pw)
+        pw = torch.where(torch.isfinite(pw), pw, torch.zeros_like(pw))
+        ht = ht + torch.where(k > ne, bq[k - 1] * pw, torch.zeros_like(pw))
     qt = e0 + (ht.abs() if absf else ht)
     y_big = pt / qt
     if form != "plain":

@@ -26,8 +26,12 @@
 
 #if defined(__CUDACC__)
 #define ACTFIT_HD __host__ __device__ __forceinline__
+// Fully unrolled loops for the compile-time degrees, plain loops for run-time ones (nvcc would
+// otherwise unroll 17 predicated steps everywhere: slow builds, spills).
+#define ACTFIT_UNROLL _Pragma("unroll kUnroll")
 #else
 #define ACTFIT_HD inline __attribute__((always_inline))
+#define ACTFIT_UNROLL
 #endif
 
 namespace actfit {
@@ -39,6 +43,15 @@ enum Form : int { kPlain = 0, kSafe = 1, kAbs = 2 };
 template <typename T>
 ACTFIT_HD T abs_(T v) {
   return v < T(0) ? -v : v;
+}
+
+// 1/v correctly rounded; on the GPU without the general division's slow path for float.
+template <typename T>
+ACTFIT_HD T rcp_(T v) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == 4) return __frcp_rn(v);
+#endif
+  return T(1) / v;
 }
 
 template <typename T>
@@ -65,8 +78,12 @@ struct Rational {
   static constexpr int kCapAcc = kCapA + kCapB - 1;
   static constexpr int kM = MC;
   static constexpr int kN = NC;
+  static constexpr int kUnroll = (MC >= 0 && NC >= 0) ? 64 : 1;
 
   int m_rt, n_rt, ne_rt;  // run-time degrees (used where MC/NC < 0)
+  // Direct evaluation for |x| <= thr = 2^floor(64 / max(m, n)): every power of x stays below
+  // 2^64, far from overflow, and typical inputs never take the (slower) 1/x branch.
+  T thr;
   T a[kCapA];             // a_k
   T ad[kCapA];            // k a_k
   T b[kCapB];             // b_k, or |b_k| for safe (index 0 unused)
@@ -82,7 +99,10 @@ struct Rational {
     m_rt = m;
     n_rt = n;
     ne_rt = effective_degree(raw_b, n);
-#pragma unroll
+    const int kk = m > n ? m : n;
+    thr = T(1);
+    for (int j = 0; j < (kk > 0 ? 64 / kk : 64); ++j) thr *= T(2);
+ACTFIT_UNROLL
     for (int k = 0; k < kCapA; ++k) {
       const T v = k <= m ? raw_a[k] : T(0);
       a[k] = v;
@@ -90,7 +110,7 @@ struct Rational {
     }
     b[0] = T(1);
     bd[0] = T(0);
-#pragma unroll
+ACTFIT_UNROLL
     for (int k = 1; k < kCapB; ++k) {
       T v = k <= n ? raw_b[k - 1] : T(0);
       if (FORM == kSafe) v = abs_(v);
@@ -99,7 +119,7 @@ struct Rational {
     }
   }
 
-  // Shared core: Horner sums in z = x (|x| <= 1) or z = 1/x (|x| > 1).
+  // Shared core: Horner sums in z = x (|x| <= thr) or z = 1/x (|x| > thr).
   struct Core {
     T y;       // P/Q
     T dydx;    // dP/Q - y dQ/Q
@@ -110,27 +130,29 @@ struct Rational {
     bool big;  // |x| > 1
   };
 
-  ACTFIT_HD Core core(T x) const {
+  ACTFIT_HD Core core(T x) const { return abs_(x) > thr ? core_impl<true>(x) : core_impl<false>(x); }
+
+  template <bool big>
+  ACTFIT_HD Core core_impl(T x) const {
     const int mm = m();
     const int nn = ne();
     Core c;
-    c.big = abs_(x) > T(1);
-    const bool big = c.big;
-    const T t = big ? T(1) / x : T(0);
+    c.big = big;
+    const T t = big ? rcp_(x) : T(0);
     c.t = t;
     const T z = big ? t : x;
     const T w = FORM == kSafe ? abs_(z) : z;
 
     // Numerator and its derivative: coefficients from the top (|x| <= 1) or bottom (1/x).
     T p = big ? a[0] : a[mm];
-#pragma unroll
+ACTFIT_UNROLL
     for (int j = 1; j < kCapA; ++j) {
       if (MC >= 0 || j <= mm) p = p * z + (big ? a[j] : a[mm - j]);
     }
     T pd = T(0);
     if (mm > 0) {
       pd = big ? ad[1] : ad[mm];
-#pragma unroll
+ACTFIT_UNROLL
       for (int j = 1; j < kCapA - 1; ++j) {
         if (MC >= 0 || j < mm) pd = pd * z + (big ? ad[j + 1] : ad[mm - j]);
       }
@@ -141,7 +163,7 @@ struct Rational {
     if (nn > 0) {
       h = big ? b[1] : b[nn];
       hd = big ? bd[1] : bd[nn];
-#pragma unroll
+ACTFIT_UNROLL
       for (int j = 1; j < kCapB - 1; ++j) {
         if (NC >= 0 || j < nn) {
           h = h * w + (big ? b[j + 1] : b[nn - j]);
@@ -153,56 +175,62 @@ struct Rational {
     T e0 = T(1);
     if (big) {
       const T we = FORM == kAbs ? abs_(t) : w;
-#pragma unroll
+ACTFIT_UNROLL
       for (int j = 1; j < kCapB; ++j) {
         if (NC >= 0 || j <= nn) e0 *= we;
       }
     }
     const T s = big ? h : w * h;  // D (plain/abs) or the safe sum, scaled in the 1/x branch
     const T q = e0 + (FORM == kAbs ? abs_(s) : s);
-    const T invq = T(1) / q;
+    const T invq = rcp_(q);
     T sadj = T(1);
     if (FORM != kPlain && big && (nn & 1) && x < T(0)) sadj = T(-1);
     c.sadj = sadj;
     c.sgn_d = FORM == kAbs ? (big ? sadj * sign_(s) : sign_(s)) : T(1);
     c.invq = invq;
 
-    // y = P/Q, and the factor F = x^m / X^ne (1/x branch) applied last to avoid spurious overflow.
-    T y = p * invq;
-    T fp = T(1);
+    // dQ/dx / Q: direct: H' (plain), sign(x) H' (safe), sign(D) H' (abs), over Q; 1/x branch:
+    // t Rt / Qt with Rt = H' (plain, safe) or sign(Dt) H' (abs).
+    T zq = big ? T(1) : (FORM == kSafe ? sign_(x) : T(1));
+    if (FORM == kAbs) zq *= sign_(s);
+    const T r = p * invq;
+    T y = r;
+    T dydx = (pd - r * zq * hd) * invq;
     if (big) {
+      // y = F r, dy/dx = (F/x) (P't - r Rt) / Qt with F = sign(x)^ne x^(m-ne) (safe, abs) or
+      // x^(m-ne) (plain): the power is applied last, one factor at a time, so that it overflows
+      // only where the result does.
       y *= sadj;
-      fp = sadj * t;
+      dydx *= sadj * t;
       const int d = mm - nn;
-#pragma unroll
+ACTFIT_UNROLL
       for (int j = 1; j < kCapA; ++j) {
         if (j <= d) {
           y *= x;
-          fp *= x;
+          dydx *= x;
         }
       }
-#pragma unroll
+ACTFIT_UNROLL
       for (int j = 1; j < kCapB; ++j) {
         if (j <= -d) {
           y *= t;
-          fp *= t;
+          dydx *= t;
         }
       }
     }
     c.y = y;
-    // dQ/Q: direct: Q' = H' (plain), sign(x) H' (safe), sign(D) H' (abs); 1/x: t * Rt / Qt.
-    T zq = big ? t : (FORM == kSafe ? sign_(x) : T(1));
-    if (FORM == kAbs) zq *= sign_(s);
-    c.dydx = (fp * pd - y * zq * hd) * invq;
+    c.dydx = dydx;
     return c;
   }
 
   ACTFIT_HD T forward(T x) const { return core(x).y; }
+  // For inputs known to satisfy |x| <= thr (the CPU checks a block of lanes at once).
+  ACTFIT_HD T forward_direct(T x) const { return core_impl<false>(x).y; }
 
   // Gradient in x, and the per-coefficient contributions added to acc (A_0..A_m, B_1..B_n).
-  template <bool kCoeffGrad>
+  template <bool kCoeffGrad, bool kMaybeBig = true>
   ACTFIT_HD T backward(T x, T g, T* acc) const {
-    const Core c = core(x);
+    const Core c = kMaybeBig ? core(x) : core_impl<false>(x);
     if (kCoeffGrad) {
       const int mm = m();
       const int nb = n();
@@ -216,17 +244,17 @@ struct Rational {
         for (int k = nn + 1; k <= kk; ++k) wk[k] = wk[k - 1] * x;
       } else {
         wk[0] = c.invq;
-#pragma unroll
+ACTFIT_UNROLL
         for (int k = 1; k < kCapW; ++k) {
           if ((MC >= 0 && NC >= 0) || k <= kk) wk[k] = wk[k - 1] * x;
         }
       }
-#pragma unroll
+ACTFIT_UNROLL
       for (int k = 0; k < kCapA; ++k) {
         if (MC >= 0 || k <= mm) acc[k] += g * wk[k];
       }
       const T hh = -g * c.y * c.sgn_d;
-#pragma unroll
+ACTFIT_UNROLL
       for (int k = 1; k < kCapB; ++k) {
         if (NC >= 0 || k <= nb) acc[mm + k] += hh * (FORM == kSafe ? abs_(wk[k]) : wk[k]);
       }

@@ -51,6 +51,14 @@ namespace {
 constexpr int64_t kChunk = 16384;
 constexpr int kLanes = 64;
 
+// True when every lane takes the direct branch (|x| <= thr), so the 1/x code can be skipped.
+template <typename R, typename T>
+inline bool all_direct(const R& r, const T* xs) {
+  bool ok = true;
+  for (int l = 0; l < kLanes; ++l) ok &= !(abs_(xs[l]) > r.thr);
+  return ok;
+}
+
 template <typename R, typename scalar_t, typename T>
 void fwd_loop(const R& r, const scalar_t* xp, scalar_t* yp, int64_t numel) {
   at::parallel_for(0, (numel + kChunk - 1) / kChunk, 1, [&](int64_t c0, int64_t c1) {
@@ -59,8 +67,13 @@ void fwd_loop(const R& r, const scalar_t* xp, scalar_t* yp, int64_t numel) {
     for (int64_t i = c0 * kChunk; i < std::min(numel, c1 * kChunk); i += kLanes) {
       const int len = static_cast<int>(std::min<int64_t>(kLanes, numel - i));
       for (int l = 0; l < kLanes; ++l) xs[l] = l < len ? static_cast<T>(xp[i + l]) : T(0);
+      if (all_direct(r, xs)) {
 #pragma omp simd
-      for (int l = 0; l < kLanes; ++l) ys[l] = r.forward(xs[l]);
+        for (int l = 0; l < kLanes; ++l) ys[l] = r.forward_direct(xs[l]);
+      } else {
+#pragma omp simd
+        for (int l = 0; l < kLanes; ++l) ys[l] = r.forward(xs[l]);
+      }
       for (int l = 0; l < len; ++l) yp[i + l] = static_cast<scalar_t>(ys[l]);
     }
   });
@@ -86,13 +99,25 @@ void bwd_loop(const R& r, const scalar_t* gp, const scalar_t* xp, scalar_t* dxp,
           xs[l] = l < len ? static_cast<T>(xp[i + l]) : T(0);
           gs[l] = l < len ? static_cast<T>(gp[i + l]) : T(0);
         }
+        if (all_direct(r, xs)) {
 #pragma omp simd
-        for (int l = 0; l < kLanes; ++l) {
-          T a_l[kAcc];
-          for (int k = 0; k < kAcc; ++k) a_l[k] = T(0);
-          dx[l] = r.template backward<kCoeffGrad>(xs[l], gs[l], a_l);
-          if (kCoeffGrad) {
-            for (int k = 0; k < kAcc; ++k) acc[k][l] += a_l[k];
+          for (int l = 0; l < kLanes; ++l) {
+            T a_l[kAcc];
+            for (int k = 0; k < kAcc; ++k) a_l[k] = T(0);
+            dx[l] = r.template backward<kCoeffGrad, false>(xs[l], gs[l], a_l);
+            if (kCoeffGrad) {
+              for (int k = 0; k < kAcc; ++k) acc[k][l] += a_l[k];
+            }
+          }
+        } else {
+#pragma omp simd
+          for (int l = 0; l < kLanes; ++l) {
+            T a_l[kAcc];
+            for (int k = 0; k < kAcc; ++k) a_l[k] = T(0);
+            dx[l] = r.template backward<kCoeffGrad, true>(xs[l], gs[l], a_l);
+            if (kCoeffGrad) {
+              for (int k = 0; k < kAcc; ++k) acc[k][l] += a_l[k];
+            }
           }
         }
         for (int l = 0; l < len; ++l) dxp[i + l] = static_cast<scalar_t>(dx[l]);
