@@ -701,25 +701,15 @@ def validate_cmd(
     import json
 
     from rich.console import Console
-    from rich.table import Table
 
+    from actfit.render import validation_table
     from actfit.runtime.validate import validate
 
     report = validate(file, device=device, dtypes=dtype)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
     else:
-        table = Table(title=f"{file} [{report.form} {report.order}] on {report.device_name}")
-        for col in ("dtype", "err vs rational", "err vs target", "NaN/Inf", "grad x",
-                    "grad coeff", "GB/s", "of peak", "verdict"):
-            table.add_column(col)
-        for r in report.rows:
-            peak = f"{r.peak_fraction:.0%}" if r.peak_fraction is not None else "-"
-            verdict = "[green]pass[/green]" if r.passed else "[red]" + "; ".join(r.failures)
-            table.add_row(r.dtype, f"{r.max_err_rational:.3g}", f"{r.max_err_target:.3g}",
-                          str(r.nonfinite), f"{r.grad_err_x:.2g}", f"{r.grad_err_coeff:.2g}",
-                          f"{r.gbps:.1f}", peak, verdict)
-        Console(highlight=False).print(table)
+        Console(highlight=False).print(validation_table(report))
     if not report.passed:
         sys.exit(1)  # a failed check: distinct from 2, a user error
 

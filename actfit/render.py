@@ -12,9 +12,10 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from actfit.fit import Fit
+    from actfit.runtime.validate import ValidationReport
     from actfit.targets import TargetInfo
 
-__all__ = ["fit_panel", "targets_table"]
+__all__ = ["fit_panel", "targets_table", "validation_table"]
 
 
 def _num(v: float) -> str:
@@ -114,4 +115,44 @@ def targets_table(infos: Sequence[TargetInfo]) -> Table:
     for info in infos:
         params = ", ".join(f"{p.name}={p.default:g}" for p in info.params)
         table.add_row(info.name, ", ".join(info.aliases), info.formula, params or "-")
+    return table
+
+
+def validation_table(report: ValidationReport) -> Table:
+    """Return the per-dtype table of ``actfit validate`` (errors, NaN/Inf, gradients, speed)."""
+    from rich.box import SIMPLE_HEAD
+    from rich.markup import escape
+
+    m, n = report.order
+    a, b = report.range
+    table = Table(
+        title=escape(
+            f"{report.source}: [{m},{n}] {report.form} on [{a:g}, {b:g}], {report.device_name}"
+        ),
+        box=SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        caption="max abs error on the range + extreme inputs; gradients: max rel. error vs float64",
+    )
+    with_peak = any(r.peak_fraction is not None for r in report.rows)
+    cols = ["dtype", "vs rational", "vs target", "NaN/Inf", "grad x", "grad coef", "GB/s"]
+    cols += ["of peak"] if with_peak else []
+    for col in [*cols, "verdict"]:
+        table.add_column(col, justify="left" if col in ("dtype", "verdict") else "right")
+    for r in report.rows:
+        verdict = (
+            Text("pass", style="green") if r.passed else Text("; ".join(r.failures), style="red")
+        )
+        cells = [
+            r.dtype,
+            f"{r.max_err_rational:.1e}",
+            f"{r.max_err_target:.1e}",
+            str(r.nonfinite),
+            f"{r.grad_err_x:.1e}",
+            f"{r.grad_err_coeff:.1e}",
+            f"{r.gbps:.1f}",
+        ]
+        if with_peak:
+            cells.append("-" if r.peak_fraction is None else f"{r.peak_fraction:.0%}")
+        table.add_row(*cells, verdict)
     return table
