@@ -132,11 +132,14 @@ def validation_table(report: ValidationReport) -> Table:
         box=SIMPLE_HEAD,
         padding=(0, 1),
         pad_edge=False,
-        caption="max abs error on the range + extreme inputs; gradients: max rel. error vs float64",
+        caption=(
+            "err: max abs error vs the float64 rational / the target on the range and extreme "
+            "inputs; grad: max rel. error of d/dx and d/dcoefficients vs float64 autograd"
+        ),
     )
     with_peak = any(r.peak_fraction is not None for r in report.rows)
-    cols = ["dtype", "vs rational", "vs target", "NaN/Inf", "grad x", "grad coef", "GB/s"]
-    cols += ["of peak"] if with_peak else []
+    cols = ["dtype", "err rat.", "err tgt.", "NaN/Inf", "grad x", "grad c.", "GB/s"]
+    cols += ["% peak"] if with_peak else []
     for col in [*cols, "verdict"]:
         table.add_column(col, justify="left" if col in ("dtype", "verdict") else "right")
     for r in report.rows:

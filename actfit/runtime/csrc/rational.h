@@ -24,6 +24,8 @@
 // caller guarantees m == MC and ne == n == NC); -1 means run-time degrees up to kMaxDegree.
 #pragma once
 
+#include <cmath>
+
 #if defined(__CUDACC__)
 #define ACTFIT_HD __host__ __device__ __forceinline__
 // Fully unrolled loops for the compile-time degrees, plain loops for run-time ones (nvcc would
@@ -40,9 +42,26 @@ constexpr int kMaxDegree = 16;
 
 enum Form : int { kPlain = 0, kSafe = 1, kAbs = 2 };
 
+// |v| and sign-copy through the math library, which compiles to operand modifiers and bit
+// operations on both backends (a compare-and-select does not).
 template <typename T>
 ACTFIT_HD T abs_(T v) {
-  return v < T(0) ? -v : v;
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == 4) return fabsf(v);
+  return fabs(v);
+#else
+  return std::fabs(v);
+#endif
+}
+
+template <typename T>
+ACTFIT_HD T copysign_(T mag, T sgn) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == 4) return copysignf(mag, sgn);
+  return copysign(mag, sgn);
+#else
+  return std::copysign(mag, sgn);
+#endif
 }
 
 // 1/v correctly rounded; on the GPU without the general division's slow path for float.
@@ -54,9 +73,26 @@ ACTFIT_HD T rcp_(T v) {
   return T(1) / v;
 }
 
+// 1/v for the direct branch, where v is a denominator Q(x) with |x| <= thr. On the GPU a single
+// MUFU.RCP (rcp.approx.ftz, <= 1 ulp) instead of the correctly rounded sequence with its slow-path
+// check: the per-element instruction count bounds the half-precision kernels. Q is 1 or more in
+// the safe form; for plain/abs a subnormal Q (a pole) gives Inf, as 1/Q would overflow anyway.
+template <typename T>
+ACTFIT_HD T rcp_direct_(T v) {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == 4) {
+    float r;
+    asm("rcp.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(v));
+    return r;
+  }
+#endif
+  return T(1) / v;
+}
+
+// sign(v) as torch.sign: 0 for 0 (and NaN).
 template <typename T>
 ACTFIT_HD T sign_(T v) {
-  return v > T(0) ? T(1) : (v < T(0) ? T(-1) : T(0));
+  return (v < T(0) || v > T(0)) ? copysign_(T(1), v) : T(0);
 }
 
 // Effective degree of the denominator: the highest k with b_k != 0 (0 if none).
@@ -182,7 +218,7 @@ ACTFIT_UNROLL
     }
     const T s = big ? h : w * h;  // D (plain/abs) or the safe sum, scaled in the 1/x branch
     const T q = e0 + (FORM == kAbs ? abs_(s) : s);
-    const T invq = rcp_(q);
+    const T invq = big ? rcp_(q) : rcp_direct_(q);
     T sadj = T(1);
     if (FORM != kPlain && big && (nn & 1) && x < T(0)) sadj = T(-1);
     c.sadj = sadj;
@@ -228,8 +264,9 @@ ACTFIT_UNROLL
   ACTFIT_HD T forward_direct(T x) const { return core_impl<false>(x).y; }
 
   // Gradient in x, and the per-coefficient contributions added to acc (A_0..A_m, B_1..B_n).
-  template <bool kCoeffGrad, bool kMaybeBig = true>
-  ACTFIT_HD T backward(T x, T g, T* acc) const {
+  // acc: anything indexable by k (a register array, or one lane of a lane-major block).
+  template <bool kCoeffGrad, bool kMaybeBig = true, typename Acc>
+  ACTFIT_HD T backward(T x, T g, Acc&& acc) const {
     const Core c = kMaybeBig ? core(x) : core_impl<false>(x);
     if (kCoeffGrad) {
       const int mm = m();

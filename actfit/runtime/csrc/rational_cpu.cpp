@@ -51,6 +51,13 @@ namespace {
 constexpr int64_t kChunk = 16384;
 constexpr int kLanes = 64;
 
+// Column view of a [kAcc][kLanes] accumulator block: element k of lane l.
+template <typename T>
+struct LaneAcc {
+  T* p;
+  T& operator[](int k) const { return p[k * kLanes]; }
+};
+
 // True when every lane takes the direct branch (|x| <= thr), so the 1/x code can be skipped.
 template <typename R, typename T>
 inline bool all_direct(const R& r, const T* xs) {
@@ -100,14 +107,11 @@ void bwd_loop(const R& r, const scalar_t* gp, const scalar_t* xp, scalar_t* dxp,
           gs[l] = l < len ? static_cast<T>(gp[i + l]) : T(0);
         }
         if (all_direct(r, xs)) {
+          // Lane l accumulates straight into column l of acc: unit-stride across lanes, so the
+          // lanes vectorise (a per-lane scratch array transposed afterwards does not).
 #pragma omp simd
           for (int l = 0; l < kLanes; ++l) {
-            T a_l[kAcc];
-            for (int k = 0; k < kAcc; ++k) a_l[k] = T(0);
-            dx[l] = r.template backward<kCoeffGrad, false>(xs[l], gs[l], a_l);
-            if (kCoeffGrad) {
-              for (int k = 0; k < kAcc; ++k) acc[k][l] += a_l[k];
-            }
+            dx[l] = r.template backward<kCoeffGrad, false>(xs[l], gs[l], LaneAcc<T>{&acc[0][l]});
           }
         } else {
 #pragma omp simd

@@ -1,14 +1,19 @@
 // CUDA implementation of actfit::rational_fwd / rational_bwd; the element math is rational.h.
 //
-// Forward: grid-stride elementwise kernel with 16-byte loads and stores.
-// Backward: each thread keeps the m+1+n coefficient sums in registers; a block reduces them with
-// warp shuffles and shared memory in a fixed order and writes one row of a [blocks, m+1+n]
-// buffer; a second kernel sums the rows in block order (float64). No atomics: the coefficient
-// gradients are bitwise identical run to run.
+// Both kernels are grid-stride loops over 16-byte vectors (4 float32, 8 bfloat16/float16 elements)
+// with kUnroll vectors per thread loaded before any is used, so that enough bytes are in flight to
+// keep HBM busy; the grid is one wave (blocks resident per SM times SMs). A vector whose elements
+// all satisfy |x| <= thr (every realistic input) takes the direct branch only: no 1/x code, no
+// per-element branching, one approximate reciprocal per element.
+// Backward: each thread keeps the m+1+n coefficient sums in registers across all its elements;
+// a block reduces them once with warp shuffles and shared memory in a fixed order and writes one
+// row of a [blocks, m+1+n] buffer; a second kernel sums the rows in block order (float64). No
+// atomics: the coefficient gradients are bitwise identical run to run.
 //
 // The fast paths (compile-time degrees) need the top denominator coefficient to be non-zero,
 // which only the device knows; both the fast and the generic kernel are launched and exactly one
-// of them does the work (the other returns at once), so no host synchronisation is needed.
+// of them does the work (the other's threads read one coefficient and return), so no host
+// synchronisation is needed.
 #include <ATen/Dispatch.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
@@ -20,6 +25,9 @@
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+
+#include <algorithm>
+#include <type_traits>
 
 #include "ops.h"
 #include "rational.h"
@@ -40,38 +48,109 @@ struct Vec {
   };
 };
 
-// Loads the coefficients and tells whether this kernel variant applies.
+// Vector element kSize values from / to the compute type; half types are packed two at a time.
+template <typename scalar_t, typename T, typename V>
+__device__ __forceinline__ void unpack(const V& in, T* out) {
+#pragma unroll
+  for (int j = 0; j < Vec<scalar_t>::kSize; ++j) out[j] = static_cast<T>(in.v[j]);
+}
+
+template <typename scalar_t, typename T, typename V>
+__device__ __forceinline__ void pack(const T* in, V& out) {
+  constexpr int kV = Vec<scalar_t>::kSize;
+  if constexpr (std::is_same_v<scalar_t, c10::BFloat16>) {
+    auto* o = reinterpret_cast<__nv_bfloat162*>(out.v);
+#pragma unroll
+    for (int j = 0; j < kV / 2; ++j) o[j] = __floats2bfloat162_rn(in[2 * j], in[2 * j + 1]);
+  } else if constexpr (std::is_same_v<scalar_t, c10::Half>) {
+    auto* o = reinterpret_cast<__half2*>(out.v);
+#pragma unroll
+    for (int j = 0; j < kV / 2; ++j) o[j] = __floats2half2_rn(in[2 * j], in[2 * j + 1]);
+  } else {
+#pragma unroll
+    for (int j = 0; j < kV; ++j) out.v[j] = static_cast<scalar_t>(in[j]);
+  }
+}
+
+// Whether this kernel variant is the one that works: the fast one for [5,4] with b4 != 0, the
+// generic one otherwise. Reads at most one coefficient, before the rest are loaded.
 template <typename R, typename T>
-__device__ __forceinline__ bool load_rational(R& r, const T* a, int m, const T* b, int n) {
-  r.load(a, m, b, n);
-  const int ne = effective_degree(b, n);
-  if (R::kM >= 0) return m == R::kM && n == R::kN && ne == R::kN;
-  return !(m == kFastM && n == kFastN && ne == kFastN);
+__device__ __forceinline__ bool variant_applies(int m, const T* b, int n) {
+  const bool fast = m == kFastM && n == kFastN && b[kFastN - 1] != T(0);
+  return R::kM >= 0 ? fast : !fast;
+}
+
+template <typename R, typename T, int K>
+__device__ __forceinline__ bool all_direct(const R& r, const T (&xs)[K]) {
+  bool ok = true;
+#pragma unroll
+  for (int j = 0; j < K; ++j) ok &= !(abs_(xs[j]) > r.thr);
+  return ok;
+}
+
+// Vectors per thread per loop step: two 16-byte loads per input in flight for the fast path,
+// except in the half-type backward, whose 8-element vectors already need many registers.
+template <typename R, typename scalar_t, bool kBackward>
+constexpr int unroll_for() {
+  if (R::kM < 0) return 1;
+  return kBackward && sizeof(scalar_t) < 4 ? 1 : 2;
+}
+
+// Resident blocks per SM asked of the compiler for the forward's fast path: 6 (40 registers)
+// for half types, which otherwise take 48 and keep too few bytes in flight; 8 (32, what it takes
+// anyway) for float32.
+template <typename R, typename scalar_t>
+constexpr int fwd_min_blocks() {
+  if (R::kM < 0) return 1;
+  return sizeof(scalar_t) == 2 ? 6 : (sizeof(scalar_t) == 4 ? 8 : 1);
 }
 
 template <typename scalar_t, typename T, typename R>
-__global__ void __launch_bounds__(kThreads) fwd_kernel(const scalar_t* __restrict__ x,
+__global__ void __launch_bounds__(kThreads, fwd_min_blocks<R, scalar_t>()) fwd_kernel(const scalar_t* __restrict__ x,
                                                        scalar_t* __restrict__ y, int64_t numel,
                                                        const T* __restrict__ a, int m,
                                                        const T* __restrict__ b, int n,
                                                        bool vec_ok) {
+  if (!variant_applies<R>(m, b, n)) return;
   R r;
-  if (!load_rational(r, a, m, b, n)) return;
+  r.load(a, m, b, n);
   using V = typename Vec<scalar_t>::Type;
   constexpr int kV = Vec<scalar_t>::kSize;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  constexpr int kU = unroll_for<R, scalar_t, false>();
   const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   int64_t done = 0;
   if (vec_ok) {
     const int64_t nvec = numel / kV;
     const V* xv = reinterpret_cast<const V*>(x);
     V* yv = reinterpret_cast<V*>(y);
-    for (int64_t i = tid; i < nvec; i += stride) {
-      V in = xv[i];
-      V out;
+    for (int64_t base = static_cast<int64_t>(blockIdx.x) * blockDim.x * kU + threadIdx.x;
+         base < nvec; base += stride * kU) {
+      V in[kU];
 #pragma unroll
-      for (int j = 0; j < kV; ++j) out.v[j] = static_cast<scalar_t>(r.forward(static_cast<T>(in.v[j])));
-      yv[i] = out;
+      for (int u = 0; u < kU; ++u) {
+        const int64_t i = base + static_cast<int64_t>(u) * blockDim.x;
+        if (i < nvec) in[u] = xv[i];
+      }
+#pragma unroll
+      for (int u = 0; u < kU; ++u) {
+        const int64_t i = base + static_cast<int64_t>(u) * blockDim.x;
+        if (i < nvec) {
+          T xs[kV];
+          T ys[kV];
+          unpack<scalar_t>(in[u], xs);
+          if (all_direct(r, xs)) {
+#pragma unroll
+            for (int j = 0; j < kV; ++j) ys[j] = r.forward_direct(xs[j]);
+          } else {
+#pragma unroll
+            for (int j = 0; j < kV; ++j) ys[j] = r.forward(xs[j]);
+          }
+          V out;
+          pack<scalar_t>(ys, out);
+          yv[i] = out;
+        }
+      }
     }
     done = nvec * kV;
   }
@@ -94,32 +173,62 @@ __global__ void __launch_bounds__(kThreads) bwd_kernel(const scalar_t* __restric
                                                        const T* __restrict__ a, int m,
                                                        const T* __restrict__ b, int n,
                                                        bool vec_ok, T* __restrict__ partial) {
+  if (!variant_applies<R>(m, b, n)) return;
   R r;
-  if (!load_rational(r, a, m, b, n)) return;
+  r.load(a, m, b, n);
   constexpr int kAcc = R::kCapAcc;
   T acc[kAcc];
 #pragma unroll
   for (int k = 0; k < kAcc; ++k) acc[k] = T(0);
   using V = typename Vec<scalar_t>::Type;
   constexpr int kV = Vec<scalar_t>::kSize;
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  constexpr int kU = unroll_for<R, scalar_t, true>();
   const int64_t tid = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   int64_t done = 0;
   if (vec_ok) {
     const int64_t nvec = numel / kV;
     const V* xv = reinterpret_cast<const V*>(x);
     const V* gv = reinterpret_cast<const V*>(g);
     V* dv = reinterpret_cast<V*>(dx);
-    for (int64_t i = tid; i < nvec; i += stride) {
-      const V xin = xv[i];
-      const V gin = gv[i];
-      V out;
+    auto load = [&](int64_t at, V* xo, V* go) {
 #pragma unroll
-      for (int j = 0; j < kV; ++j) {
-        out.v[j] = static_cast<scalar_t>(r.template backward<kCoeffGrad>(
-            static_cast<T>(xin.v[j]), static_cast<T>(gin.v[j]), acc));
+      for (int u = 0; u < kU; ++u) {
+        const int64_t i = at + static_cast<int64_t>(u) * blockDim.x;
+        if (i < nvec) {
+          xo[u] = xv[i];
+          go[u] = gv[i];
+        }
       }
-      dv[i] = out;
+    };
+    for (int64_t base = static_cast<int64_t>(blockIdx.x) * blockDim.x * kU + threadIdx.x;
+         base < nvec; base += stride * kU) {
+      V xin[kU];
+      V gin[kU];
+      load(base, xin, gin);
+#pragma unroll
+      for (int u = 0; u < kU; ++u) {
+        const int64_t i = base + static_cast<int64_t>(u) * blockDim.x;
+        if (i < nvec) {
+          T xs[kV];
+          T gs[kV];
+          T ds[kV];
+          unpack<scalar_t>(xin[u], xs);
+          unpack<scalar_t>(gin[u], gs);
+          if (all_direct(r, xs)) {
+#pragma unroll
+            for (int j = 0; j < kV; ++j)
+              ds[j] = r.template backward<kCoeffGrad, false>(xs[j], gs[j], acc);
+          } else {
+#pragma unroll
+            for (int j = 0; j < kV; ++j)
+              ds[j] = r.template backward<kCoeffGrad, true>(xs[j], gs[j], acc);
+          }
+          V out;
+          pack<scalar_t>(ds, out);
+          dv[i] = out;
+        }
+      }
     }
     done = nvec * kV;
   }
@@ -174,13 +283,19 @@ __global__ void finish_kernel(const T* __restrict__ partial, int nblocks, int m,
   }
 }
 
-int grid_for(int64_t work, int per_sm) {
+// One wave of blocks (resident blocks per SM for this kernel, times SMs), or fewer for small work
+// (work counted in vectors).
+template <typename K>
+int grid_for(K kernel, int64_t work) {
   int dev = 0;
   int sms = 0;
+  int per_sm = 0;
   C10_CUDA_CHECK(cudaGetDevice(&dev));
   C10_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
   const int64_t want = (work + kThreads - 1) / kThreads;
-  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(want, int64_t(sms) * per_sm)));
+  const int64_t wave = int64_t(sms) * std::max(per_sm, 1);
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(want, wave)));
 }
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
@@ -225,9 +340,11 @@ at::Tensor rational_fwd_cuda(const at::Tensor& x, const at::Tensor& a, const at:
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "rational_fwd", [&] {
     using T = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
     const bool vec_ok = aligned16(xc.data_ptr()) && aligned16(y.data_ptr());
-    const int grid = grid_for((numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize, 32);
+    const int64_t nvec = (numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize;
+    int grid = 0;  // sized for the first variant launched, the fast one where it may apply
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
+      if (grid == 0) grid = grid_for(fwd_kernel<scalar_t, T, R>, nvec);
       fwd_kernel<scalar_t, T, R><<<grid, kThreads, 0, stream>>>(
           xc.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), numel, ac.data_ptr<T>(), m,
           bc.data_ptr<T>(), n, vec_ok);
@@ -254,27 +371,36 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rational_bwd_cuda(const at::Tenso
   const at::Tensor ac = a.contiguous();
   const at::Tensor bc = b.contiguous();
   at::Tensor dx = at::empty(x.sizes(), x.options());
-  at::Tensor da = at::zeros(a.sizes(), a.options());
-  at::Tensor db = at::zeros(b.sizes(), b.options());
+  // finish_kernel writes every coefficient gradient; zeros only where nothing else will.
+  const int64_t numel = x.numel();
+  const bool fill = !coeff_grad || numel == 0;
+  at::Tensor da = fill ? at::zeros(a.sizes(), a.options()) : at::empty(a.sizes(), a.options());
+  at::Tensor db = fill ? at::zeros(b.sizes(), b.options()) : at::empty(b.sizes(), b.options());
   const int m = static_cast<int>(a.numel()) - 1;
   const int n = static_cast<int>(b.numel());
   const int nacc = m + 1 + n;
-  const int64_t numel = x.numel();
   if (numel == 0) return {dx, da, db};
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "rational_bwd", [&] {
     using T = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
     const bool vec_ok =
         aligned16(xc.data_ptr()) && aligned16(gc.data_ptr()) && aligned16(dx.data_ptr());
-    const int grid = grid_for((numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize, 8);
+    const int64_t nvec = (numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize;
+    // Both variants run with the grid of the first one launched, so the buffer of block sums
+    // has one row per block whichever variant does the work.
+    int grid = 0;
     at::Tensor partial;
     T* pp = nullptr;
-    if (coeff_grad) {
-      partial = at::empty({grid, nacc}, a.options());
-      pp = partial.data_ptr<T>();
-    }
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
+      if (grid == 0) {
+        grid = coeff_grad ? grid_for(bwd_kernel<scalar_t, T, R, true>, nvec)
+                          : grid_for(bwd_kernel<scalar_t, T, R, false>, nvec);
+        if (coeff_grad) {
+          partial = at::empty({grid, nacc}, a.options());
+          pp = partial.data_ptr<T>();
+        }
+      }
       if (coeff_grad) {
         bwd_kernel<scalar_t, T, R, true><<<grid, kThreads, 0, stream>>>(
             gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), numel,
