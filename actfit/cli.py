@@ -131,6 +131,25 @@ def check_outputs(out: Path | None, plot: Path | None) -> None:
             raise OutputPathError("--out and --plot name the same file; give two different files")
 
 
+def fit_inputs(
+    target: str,
+    param: list[str] | None,
+    slope: float | None,
+    order: str,
+    range_: tuple[float, float],
+    out: Path | None,
+    plot: Path | None,
+) -> tuple[Target, tuple[int, int], tuple[float, float]]:
+    """Validate what every fit command takes, before any work: target, order, range, outputs."""
+    from actfit.options import check_range, parse_order
+
+    tgt = resolve(target, param, slope)
+    m_n = parse_order(order)
+    a_b = check_range(*range_)
+    check_outputs(out, plot)
+    return tgt, m_n, a_b
+
+
 def emit(fit: Fit, out: Path | None, as_json: bool, plot: Path | None) -> None:
     """Write, plot and print a finished fit as the options ask."""
     from rich.console import Console
@@ -191,12 +210,7 @@ def lsq_cmd(
 ) -> None:
     """Least-squares rational fit (global optimum of the continuous L2 error on the range)."""
     from actfit.approx.lsq import fit_lsq
-    from actfit.options import check_range, parse_order
-
-    tgt = resolve(target, param, slope)
-    m_n = parse_order(order)
-    a_b = check_range(*range_)
-    check_outputs(out, plot)
+    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = fit_lsq(tgt, m_n, a_b, form=form, weight=weight, allow_poles=allow_poles)
     emit(fit, out, as_json, plot)
 
@@ -226,12 +240,7 @@ def pade_cmd(
     from rich.console import Console
 
     from actfit.approx.pade import fit_pade
-    from actfit.options import check_range, parse_order
-
-    tgt = resolve(target, param, slope)
-    m_n = parse_order(order)
-    a_b = check_range(*range_)
-    check_outputs(out, plot)
+    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = fit_pade(
         tgt, m_n, center=center, range=a_b, form=form, allow_poles=allow_poles, exact=exact
     )
@@ -609,7 +618,7 @@ def minimax_cmd(
     target: TargetArg,
     order: OrderOpt = "5,4",
     range_: RangeOpt = (-3.0, 3.0),
-    form: FormOpt = "plain",
+    form: FormOpt = "safe",
     param: ParamOpt = None,
     slope: SlopeOpt = None,
     weight: Annotated[
@@ -638,12 +647,7 @@ def minimax_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from actfit.approx.minimax import fit_minimax
-    from actfit.options import check_range, parse_order
-
-    tgt = resolve(target, param, slope)
-    m_n = parse_order(order)
-    a_b = check_range(*range_)
-    check_outputs(out, plot)
+    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     err = Console(stderr=True)
     bar = Progress(
         TextColumn("minimax {task.description}"),

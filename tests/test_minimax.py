@@ -1,0 +1,284 @@
+"""Minimax fits: recovery, equioscillation, a golden value, kinked targets, forms, certificates."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from actfit.approx.lp import differential_correction
+from actfit.approx.minimax import certify, fit_minimax, parse_minimax_weight
+from actfit.approx.poles import count_real_roots
+from actfit.cli import app
+from actfit.errors import FormError, OrderError, ParameterError
+from actfit.export import load, save
+from actfit.rational import Rational
+from actfit.targets import get_target, parse_expression
+
+runner = CliRunner()
+
+
+def _fit(name: str, order: tuple[int, int], rng=(-3.0, 3.0), **kw):
+    kw.setdefault("form", "plain")  # the certified path; the library default is safe
+    return fit_minimax(get_target(name), order, rng, **kw)
+
+
+def _alternation_ok(fit, need: int) -> None:
+    """The certificate's points alternate in sign, and |error| there is the level (upper)."""
+    xs = np.array(fit.certificate.points)
+    assert xs.size >= need
+    e = fit.target(xs) - fit.rational(xs)
+    assert np.all(np.sign(e[1:]) == -np.sign(e[:-1]))
+    np.testing.assert_allclose(np.abs(e), fit.certificate.upper, rtol=1e-6)
+
+
+# ---- recovery -------------------------------------------------------------------------------
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    num=st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3),
+    den=st.lists(st.floats(-0.3, 0.3), min_size=2, max_size=2),
+)
+def test_planted_rational_is_recovered(num: list[float], den: list[float]) -> None:
+    # |b1| + |b2| <= 0.6 keeps Q = 1 + b1 x + b2 x^2 >= 0.4 on [-1, 1].
+    planted = Rational(num, den, "plain")
+    text = (
+        f"({num[0]!r} + {num[1]!r}*x + {num[2]!r}*x**2) / (1 + {den[0]!r}*x + {den[1]!r}*x**2)"
+    )
+    target = parse_expression(text)
+    fit = fit_minimax(target, (2, 2), (-1.0, 1.0), form="plain")
+    x = np.linspace(-1.0, 1.0, 2001)
+    scale = 1.0 + np.max(np.abs(planted(x)))
+    assert fit.errors.max_abs <= 1e-11 * scale
+    np.testing.assert_allclose(fit.rational(x), planted(x), atol=1e-11 * scale)
+
+
+def test_polynomial_target_is_exact_with_honest_certificate() -> None:
+    fit = _fit("hardswish", (4, 4))  # x (x + 3) / 6 on [-3, 3]: a polynomial there
+    assert fit.errors.max_abs < 1e-13
+    cert = fit.certificate
+    assert cert.status == "global" and cert.lower == 0.0 and "rounding" in cert.detail
+
+
+# ---- golden value and equioscillation ------------------------------------------------------
+def test_abs_on_unit_interval_matches_chebfun() -> None:
+    # Best [2,2] approximation of |x| on [-1, 1]: error 0.043689..., the value checked by
+    # chebfun's minimax test (chebfun/tests/chebfun/test_minimax.m); also tabulated by Varga,
+    # Ruttan & Carpenter, Math. USSR Sb. 74 (1993) 271-290.
+    fit = _fit("abs", (2, 2), (-1.0, 1.0))
+    cert = fit.certificate
+    assert cert.status == "global"
+    assert abs(cert.upper - 0.043689) < 5e-7
+    assert cert.lower <= cert.upper and cert.gap < 1e-6
+    _alternation_ok(fit, 6)
+
+
+@pytest.mark.parametrize("name,order", [("gelu", (5, 4)), ("tanh", (4, 4)), ("relu", (4, 4))])
+def test_equioscillation(name: str, order: tuple[int, int]) -> None:
+    fit = _fit(name, order)
+    m, n = order
+    num_deg = int(np.flatnonzero(fit.rational.numerator)[-1])
+    den_deg = int(np.flatnonzero(fit.rational.denominator_polynomial())[-1])
+    defect = max(0, min(m - num_deg, n - den_deg))
+    _alternation_ok(fit, m + n + 2 - defect)
+    # The certificate states the defect it used.
+    assert f"defect d = {defect}" in fit.certificate.detail
+
+
+# ---- the quality requirement on a representative subset ------------------------------------
+@pytest.mark.parametrize(
+    "name,order",
+    [
+        ("relu", (6, 6)),
+        ("leaky_relu", (5, 4)),
+        ("elu", (4, 4)),
+        ("srelu", (3, 3)),
+        ("abs", (6, 6)),
+        ("hardtanh", (4, 4)),
+        ("gelu", (6, 6)),
+        ("swish", (5, 5)),
+        ("tanh", (5, 4)),
+        ("softplus", (3, 2)),
+    ],
+)
+def test_certified_gap(name: str, order: tuple[int, int]) -> None:
+    fit = _fit(name, order)
+    cert = fit.certificate
+    assert cert.status == "global", cert.detail
+    assert cert.lower <= cert.upper
+    assert cert.gap <= 1e-3
+    # The upper bound is the fit's own max error (same grid search, possibly sharper).
+    assert cert.upper >= fit.errors.max_abs * (1 - 1e-12)
+
+
+def test_lower_bound_is_below_a_finer_search() -> None:
+    # The lower bound must hold against the error measured independently on a huge grid.
+    fit = _fit("relu", (5, 5))
+    x = np.concatenate([np.linspace(-3, 3, 400001), np.geomspace(1e-12, 3, 20001)])
+    e = np.max(np.abs(fit.target(x) - fit.rational(x)))
+    assert fit.certificate.lower <= e * (1 + 1e-12)
+    assert e <= fit.certificate.upper * (1 + 1e-9)
+
+
+# ---- poles ------------------------------------------------------------------------------------
+def test_pole_report_agrees_with_independent_root_count() -> None:
+    fit = _fit("gelu", (5, 4))
+    q = fit.rational.denominator_polynomial()
+    roots = np.roots(q[::-1])
+    real = np.sort(roots[np.abs(roots.imag) < 1e-9].real)
+    np.testing.assert_allclose(fit.poles.poles_on_real_line, real, rtol=1e-9)
+    assert count_real_roots(q) == len(fit.poles.poles_on_real_line) == 2
+    assert fit.poles.pole_free_on_range and not fit.poles.pole_free
+    assert "poles outside the range" in fit.certificate.detail
+
+
+def test_odd_denominator_degree_reports_its_real_pole() -> None:
+    fit = _fit("swish", (3, 3))
+    assert fit.certificate.status == "global"
+    assert len(fit.poles.poles_on_real_line) == 1 and fit.poles.pole_free_on_range
+    q = fit.rational.denominator_polynomial()
+    x = np.linspace(-1e3, 1e3, 2_000_001)
+    changes = int(np.count_nonzero(np.diff(np.sign(np.polyval(q[::-1], x)))))
+    assert changes == 1
+
+
+def test_pole_free_is_a_constraint() -> None:
+    free = _fit("gelu", (5, 4))
+    fit = _fit("gelu", (5, 4), pole_free=True)
+    assert fit.poles.pole_free
+    assert count_real_roots(fit.rational.denominator_polynomial()) == 0
+    # Constrained to a smaller class: no better than the unconstrained lower bound.
+    assert fit.certificate.upper >= free.certificate.lower
+    assert fit.settings["pole_free"] is True
+
+
+# ---- other forms ----------------------------------------------------------------------------
+@pytest.mark.parametrize("form", ["safe", "abs"])
+def test_safe_and_abs_forms_are_honest_and_beat_polynomials(form: str) -> None:
+    fit = _fit("relu", (4, 4), form=form)
+    poly = _fit("relu", (4, 0))  # polynomials belong to every form's class
+    cert = fit.certificate
+    assert fit.form == form and cert.status == "local" and cert.lower is None
+    assert "local" in cert.detail or "no lower bound" in cert.detail
+    assert fit.errors.max_abs <= poly.certificate.upper * (1 + 1e-9)
+    if form == "safe":
+        assert np.all(fit.rational.denominator >= 0)
+    assert fit.poles.pole_free
+
+
+def test_pole_free_needs_plain() -> None:
+    with pytest.raises(FormError):
+        _fit("gelu", (3, 2), form="safe", pole_free=True)
+
+
+# ---- weights --------------------------------------------------------------------------------
+def test_relative_weight() -> None:
+    fit = _fit("sigmoid", (3, 3), weight="relative")
+    cert = fit.certificate
+    assert cert.status == "global" and cert.gap < 1e-3
+    x = np.array(cert.points)
+    rel = np.abs(fit.target(x) - fit.rational(x)) / np.abs(fit.target(x))
+    np.testing.assert_allclose(rel, cert.upper, rtol=1e-6)
+    assert fit.settings["weight"] == "relative"
+
+
+def test_weight_expression_and_bad_weights() -> None:
+    t = get_target("tanh")
+    fit = fit_minimax(t, (3, 2), (-3.0, 3.0), form="plain", weight="1 + x**2")
+    assert fit.certificate.status == "global"
+    with pytest.raises(ParameterError):
+        parse_minimax_weight("x", t, -3.0, 3.0)  # negative on half the range
+    with pytest.raises(ParameterError):
+        parse_minimax_weight("relative:-1", t, -3.0, 3.0)
+    with pytest.raises(ParameterError):
+        parse_minimax_weight("relative", parse_expression("0*x"), -3.0, 3.0)
+
+
+def test_bad_order() -> None:
+    with pytest.raises(OrderError):
+        _fit("gelu", (5, -1))
+
+
+# ---- building blocks --------------------------------------------------------------------------
+def test_differential_correction_on_a_grid() -> None:
+    # Discrete best [1,1] approximation of exp on 201 points: the error equioscillates.
+    x = np.linspace(-1.0, 1.0, 201)
+    psi = np.vander(x, 2, increasing=True)
+    phi = psi.copy()
+    res = differential_correction(
+        psi, phi, np.exp(x), np.ones_like(x), np.zeros(2), np.array([1.0, 0.0]),
+        lower=np.array([1.0, -4.0]), upper=np.array([1.0, 4.0]),
+    )
+    e = np.exp(x) - (psi @ res.alpha) / (phi @ res.gamma)
+    assert res.converged and abs(np.max(np.abs(e)) - res.error) < 1e-15
+    assert np.count_nonzero(np.abs(np.abs(e) - res.error) < 1e-9 * res.error) >= 4
+
+
+def test_certify_rejects_a_poor_fit_alternation() -> None:
+    # A rational that is not near-best still gets a valid (small) lower bound or none.
+    t = get_target("tanh")
+    r = Rational([0.0, 0.9], [0.0, 0.1], "plain")
+    cert = certify(t, r, -3.0, 3.0, order=(1, 2))
+    if cert.lower is not None:
+        best = _fit("tanh", (1, 2)).certificate.upper
+        assert cert.lower <= best * (1 + 1e-9)
+
+
+def test_progress_and_export_round_trip(tmp_path: Path) -> None:
+    stages: list[tuple[str, float]] = []
+    fit = fit_minimax(
+        get_target("tanh"), (3, 2), form="plain", progress=lambda s, f: stages.append((s, f))
+    )
+    assert stages and stages[-1] == ("done", 1.0)
+    assert all(0.0 <= f <= 1.0 for _, f in stages)
+    path = tmp_path / "mm.json"
+    save(fit, path)
+    back = load(path)
+    assert back.method == "minimax" and back.certificate == fit.certificate
+    assert back.rational == fit.rational
+
+
+def test_no_warning_on_a_normal_fit() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _fit("elu", (3, 3))
+
+
+# ---- command line -----------------------------------------------------------------------------
+def test_cli_minimax_json(tmp_path: Path) -> None:
+    out = tmp_path / "fit.npz"
+    res = runner.invoke(
+        app, ["minimax", "gelu", "--order", "4,4", "--form", "plain", "--json", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["method"] == "minimax" and doc["form"] == "plain"
+    assert load(out).certificate.status == "global"
+
+
+def test_cli_minimax_table_and_options() -> None:
+    res = runner.invoke(
+        app, ["minimax", "leaky_relu", "--slope", "0.1", "--order", "3,3", "--weight", "relative"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "certificate" in res.stdout and "global" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["minimax", "gelu", "--form", "safe", "--pole-free"],
+        ["minimax", "gelu", "--form", "wrong"],
+        ["minimax", "gelu", "--weight", "-1"],
+        ["minimax", "gelu", "--order", "5,x"],
+    ],
+)
+def test_cli_user_errors_are_one_line(args: list[str]) -> None:
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2
+    assert res.output.strip().count("\n") == 0 and "error" in res.output
