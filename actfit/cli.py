@@ -210,6 +210,7 @@ def lsq_cmd(
 ) -> None:
     """Least-squares rational fit (global optimum of the continuous L2 error on the range)."""
     from actfit.approx.lsq import fit_lsq
+
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = fit_lsq(tgt, m_n, a_b, form=form, weight=weight, allow_poles=allow_poles)
     emit(fit, out, as_json, plot)
@@ -240,6 +241,7 @@ def pade_cmd(
     from rich.console import Console
 
     from actfit.approx.pade import fit_pade
+
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = fit_pade(
         tgt, m_n, center=center, range=a_b, form=form, allow_poles=allow_poles, exact=exact
@@ -647,6 +649,7 @@ def minimax_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from actfit.approx.minimax import fit_minimax
+
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     err = Console(stderr=True)
     bar = Progress(
