@@ -121,9 +121,7 @@ struct Rational {
   // 2^64, far from overflow, and typical inputs never take the (slower) 1/x branch.
   T thr;
   T a[kCapA];             // a_k
-  T ad[kCapA];            // k a_k
   T b[kCapB];             // b_k, or |b_k| for safe (index 0 unused)
-  T bd[kCapB];            // k b_k, or k |b_k| for safe
 
   ACTFIT_HD int m() const { return MC >= 0 ? MC : m_rt; }
   ACTFIT_HD int n() const { return NC >= 0 ? NC : n_rt; }
@@ -142,16 +140,13 @@ ACTFIT_UNROLL
     for (int k = 0; k < kCapA; ++k) {
       const T v = k <= m ? raw_a[k] : T(0);
       a[k] = v;
-      ad[k] = T(k) * v;
     }
     b[0] = T(1);
-    bd[0] = T(0);
 ACTFIT_UNROLL
     for (int k = 1; k < kCapB; ++k) {
       T v = k <= n ? raw_b[k - 1] : T(0);
       if (FORM == kSafe) v = abs_(v);
       b[k] = v;
-      bd[k] = T(k) * v;
     }
   }
 
@@ -179,45 +174,82 @@ ACTFIT_UNROLL
     const T z = big ? t : x;
     const T w = FORM == kSafe ? abs_(z) : z;
 
-    // Numerator and its derivative: coefficients from the top (|x| <= 1) or bottom (1/x).
-    T p = big ? a[0] : a[mm];
+    T p, pd, s, hd;
+    T e0 = T(1);
+    if constexpr (!big && MC >= 0 && NC >= 0) {
+      // Direct branch, compile-time degrees: P, P' and Q (plain, safe) or D (abs), with their derivative in w, by joint
+      // Horner steps from the top coefficient (dP = dP z + P; P = P z + a_k). No k a_k tables:
+      // fewer live registers, which bound the occupancy of the half-type backward.
+      p = a[mm];
+      pd = T(0);
 ACTFIT_UNROLL
-    for (int j = 1; j < kCapA; ++j) {
-      if (MC >= 0 || j <= mm) p = p * z + (big ? a[j] : a[mm - j]);
-    }
-    T pd = T(0);
-    if (mm > 0) {
-      pd = big ? ad[1] : ad[mm];
-ACTFIT_UNROLL
-      for (int j = 1; j < kCapA - 1; ++j) {
-        if (MC >= 0 || j < mm) pd = pd * z + (big ? ad[j + 1] : ad[mm - j]);
-      }
-    }
-    // Denominator sum H = sum_k b_k w^(k-1) (direct) or sum_k b_k w^(ne-k) (1/x), and derivative.
-    T h = T(0);
-    T hd = T(0);
-    if (nn > 0) {
-      h = big ? b[1] : b[nn];
-      hd = big ? bd[1] : bd[nn];
-ACTFIT_UNROLL
-      for (int j = 1; j < kCapB - 1; ++j) {
-        if (NC >= 0 || j < nn) {
-          h = h * w + (big ? b[j + 1] : b[nn - j]);
-          hd = hd * w + (big ? bd[j + 1] : bd[nn - j]);
+      for (int j = 1; j < kCapA; ++j) {
+        if (MC >= 0 || j <= mm) {
+          pd = j == 1 ? p : pd * z + p;
+          p = p * z + a[mm - j];
         }
       }
-    }
-    // Leading term of Qt: w^ne (plain, safe) or |t|^ne (abs); 1 in the direct branch.
-    T e0 = T(1);
-    if (big) {
-      const T we = FORM == kAbs ? abs_(t) : w;
+      // Q = 1 + sum b_k w^k (b[0] = 1), or D = sum b_k x^k for abs (no constant term).
+      s = FORM == kAbs ? T(0) : T(1);
+      hd = T(0);
+      if (nn > 0) {
+        s = b[nn];
 ACTFIT_UNROLL
-      for (int j = 1; j < kCapB; ++j) {
-        if (NC >= 0 || j <= nn) e0 *= we;
+        for (int j = 1; j < kCapB - 1; ++j) {
+          if (NC >= 0 || j < nn) {
+            hd = j == 1 ? s : hd * w + s;
+            s = s * w + b[nn - j];
+          }
+        }
+        // Last step apart: a select around a multiply-add would keep the host compiler from
+        // contracting it, and D's sign at its roots depends on that rounding.
+        hd = nn == 1 ? s : hd * w + s;
+        s = FORM == kAbs ? s * w : s * w + T(1);
       }
+    } else {
+      // Run-time degrees, and the 1/x branch: coefficients from the top (|x| <= thr) or bottom
+      // (1/x); the k a_k and k b_k of the derivative sums formed on the fly.
+      p = big ? a[0] : a[mm];
+ACTFIT_UNROLL
+      for (int j = 1; j < kCapA; ++j) {
+        if (MC >= 0 || j <= mm) p = p * z + (big ? a[j] : a[mm - j]);
+      }
+      pd = T(0);
+      if (mm > 0) {
+        pd = big ? a[1] : T(mm) * a[mm];
+ACTFIT_UNROLL
+        for (int j = 1; j < kCapA - 1; ++j) {
+          if (MC >= 0 || j < mm) {
+            pd = pd * z + (big ? T(j + 1) * a[j + 1] : T(mm - j) * a[mm - j]);
+          }
+        }
+      }
+      // Denominator sum H = sum_k b_k w^(k-1) (direct) or sum_k b_k w^(ne-k) (1/x), its
+      // counterpart with k b_k, and Qt's leading term w^ne (plain, safe) or |t|^ne (abs).
+      T h = T(0);
+      hd = T(0);
+      if (nn > 0) {
+        h = big ? b[1] : b[nn];
+        hd = big ? b[1] : T(nn) * b[nn];
+ACTFIT_UNROLL
+        for (int j = 1; j < kCapB - 1; ++j) {
+          if (NC >= 0 || j < nn) {
+            h = h * w + (big ? b[j + 1] : b[nn - j]);
+            hd = hd * w + (big ? T(j + 1) * b[j + 1] : T(nn - j) * b[nn - j]);
+          }
+        }
+      }
+      if (big) {
+        const T we = FORM == kAbs ? abs_(t) : w;
+ACTFIT_UNROLL
+        for (int j = 1; j < kCapB; ++j) {
+          if (NC >= 0 || j <= nn) e0 *= we;
+        }
+      }
+      s = big ? h : w * h;  // D (plain/abs) or the safe sum, scaled in the 1/x branch
+      s = (big || FORM == kAbs) ? s : T(1) + s;  // Q itself for direct plain/safe
     }
-    const T s = big ? h : w * h;  // D (plain/abs) or the safe sum, scaled in the 1/x branch
-    const T q = e0 + (FORM == kAbs ? abs_(s) : s);
+    const T q = big ? e0 + (FORM == kAbs ? abs_(s) : s) : (FORM == kAbs ? T(1) + abs_(s) : s);
     const T invq = big ? rcp_(q) : rcp_direct_(q);
     T sadj = T(1);
     if (FORM != kPlain && big && (nn & 1) && x < T(0)) sadj = T(-1);

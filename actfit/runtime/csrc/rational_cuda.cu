@@ -27,6 +27,7 @@
 #include <cuda_fp16.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <type_traits>
 
 #include "ops.h"
@@ -36,6 +37,34 @@ namespace actfit {
 namespace {
 
 constexpr int kThreads = 256;
+
+// Launch shapes of the fast path for half types (threads per block, resident blocks per SM asked
+// of the compiler, L2 prefetch of the next grid-stride vector). Index 0 is the shape of the
+// generic kernels and of float32; ACTFIT_CUDA_FWD_CFG / ACTFIT_CUDA_BWD_CFG (read once per process)
+// pick another. Defaults from one H200 run (benchmarks/gpu_shapes.sh, runtime-notes.md): forward
+// 128-thread blocks, backward 256 threads capped at 48 registers (5 blocks/SM) with L2 prefetch.
+struct Shape {
+  int threads, min_blocks;
+  bool prefetch;
+};
+constexpr Shape kFwdShapes[] = {{256, 6, false}, {256, 6, true}, {128, 12, false}};
+constexpr Shape kBwdShapes[] = {
+    {256, 4, false}, {128, 8, false}, {256, 4, true}, {128, 9, true}, {256, 5, true}, {128, 9, false}};
+constexpr int kNumFwd = sizeof(kFwdShapes) / sizeof(Shape);
+constexpr int kNumBwd = sizeof(kBwdShapes) / sizeof(Shape);
+constexpr int kDefaultFwd = 2;
+constexpr int kDefaultBwd = 4;
+
+int shape_from_env(const char* name, int def, int count) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return def;
+  const int i = std::atoi(v);
+  return i >= 0 && i < count ? i : def;
+}
+
+__device__ __forceinline__ void prefetch_l2(const void* p) {
+  asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+}
 // The compile-time fast path of the CUDA op (PAU's and KAT's default order).
 constexpr int kFastM = 5;
 constexpr int kFastN = 4;
@@ -105,8 +134,14 @@ constexpr int fwd_min_blocks() {
   return sizeof(scalar_t) == 2 ? 6 : (sizeof(scalar_t) == 4 ? 8 : 1);
 }
 
-template <typename scalar_t, typename T, typename R>
-__global__ void __launch_bounds__(kThreads, fwd_min_blocks<R, scalar_t>()) fwd_kernel(const scalar_t* __restrict__ x,
+template <typename R, typename scalar_t, int kS>
+constexpr int fwd_min_blocks_s() {
+  return (R::kM >= 0 && sizeof(scalar_t) == 2) ? kFwdShapes[kS].min_blocks
+                                               : fwd_min_blocks<R, scalar_t>();
+}
+
+template <typename scalar_t, typename T, typename R, int kS = 0>
+__global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, scalar_t, kS>())) fwd_kernel(const scalar_t* __restrict__ x,
                                                        scalar_t* __restrict__ y, int64_t numel,
                                                        const T* __restrict__ a, int m,
                                                        const T* __restrict__ b, int n,
@@ -131,6 +166,13 @@ __global__ void __launch_bounds__(kThreads, fwd_min_blocks<R, scalar_t>()) fwd_k
       for (int u = 0; u < kU; ++u) {
         const int64_t i = base + static_cast<int64_t>(u) * blockDim.x;
         if (i < nvec) in[u] = xv[i];
+      }
+      if constexpr (kFwdShapes[kS].prefetch) {
+#pragma unroll
+        for (int u = 0; u < kU; ++u) {
+          const int64_t i = base + stride * kU + static_cast<int64_t>(u) * blockDim.x;
+          if (i < nvec) prefetch_l2(xv + i);
+        }
       }
 #pragma unroll
       for (int u = 0; u < kU; ++u) {
@@ -166,8 +208,8 @@ __device__ __forceinline__ T warp_sum(T v) {
   return v;
 }
 
-template <typename scalar_t, typename T, typename R, bool kCoeffGrad>
-__global__ void __launch_bounds__(kThreads) bwd_kernel(const scalar_t* __restrict__ g,
+template <typename scalar_t, typename T, typename R, bool kCoeffGrad, int kS = 0>
+__global__ void __launch_bounds__(kBwdShapes[kS].threads, (R::kM >= 0 ? kBwdShapes[kS].min_blocks : 1)) bwd_kernel(const scalar_t* __restrict__ g,
                                                        const scalar_t* __restrict__ x,
                                                        scalar_t* __restrict__ dx, int64_t numel,
                                                        const T* __restrict__ a, int m,
@@ -206,6 +248,16 @@ __global__ void __launch_bounds__(kThreads) bwd_kernel(const scalar_t* __restric
       V xin[kU];
       V gin[kU];
       load(base, xin, gin);
+      if constexpr (kBwdShapes[kS].prefetch) {
+#pragma unroll
+        for (int u = 0; u < kU; ++u) {
+          const int64_t i = base + stride * kU + static_cast<int64_t>(u) * blockDim.x;
+          if (i < nvec) {
+            prefetch_l2(xv + i);
+            prefetch_l2(gv + i);
+          }
+        }
+      }
 #pragma unroll
       for (int u = 0; u < kU; ++u) {
         const int64_t i = base + static_cast<int64_t>(u) * blockDim.x;
@@ -238,7 +290,8 @@ __global__ void __launch_bounds__(kThreads) bwd_kernel(const scalar_t* __restric
   }
   if (!kCoeffGrad) return;
   // Block reduction in a fixed order: warp shuffles, then warp sums in warp order.
-  __shared__ T smem[kThreads / 32][kAcc];
+  constexpr int kThr = kBwdShapes[kS].threads;
+  __shared__ T smem[kThr / 32][kAcc];
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
   const int nacc = r.num_acc();
@@ -252,7 +305,7 @@ __global__ void __launch_bounds__(kThreads) bwd_kernel(const scalar_t* __restric
   __syncthreads();
   if (threadIdx.x < nacc) {
     T s = T(0);
-    for (int w = 0; w < kThreads / 32; ++w) s += smem[w][threadIdx.x];
+    for (int w = 0; w < kThr / 32; ++w) s += smem[w][threadIdx.x];
     partial[static_cast<int64_t>(blockIdx.x) * nacc + threadIdx.x] = s;
   }
 }
@@ -286,16 +339,25 @@ __global__ void finish_kernel(const T* __restrict__ partial, int nblocks, int m,
 // One wave of blocks (resident blocks per SM for this kernel, times SMs), or fewer for small work
 // (work counted in vectors).
 template <typename K>
-int grid_for(K kernel, int64_t work) {
+int grid_for(K kernel, int64_t work, int threads = kThreads) {
   int dev = 0;
   int sms = 0;
   int per_sm = 0;
   C10_CUDA_CHECK(cudaGetDevice(&dev));
   C10_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
-  const int64_t want = (work + kThreads - 1) / kThreads;
+  C10_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, threads, 0));
+  const int64_t want = (work + threads - 1) / threads;
   const int64_t wave = int64_t(sms) * std::max(per_sm, 1);
   return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(want, wave)));
+}
+
+// Calls f(std::integral_constant<int, S>{}) for the run-time shape index i (0 <= i < N).
+template <int N, int S = 0, typename F>
+void with_shape(int i, F&& f) {
+  if constexpr (S + 1 < N) {
+    if (i != S) return with_shape<N, S + 1>(i, f);
+  }
+  f(std::integral_constant<int, S>{});
 }
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
@@ -342,13 +404,21 @@ at::Tensor rational_fwd_cuda(const at::Tensor& x, const at::Tensor& a, const at:
     const bool vec_ok = aligned16(xc.data_ptr()) && aligned16(y.data_ptr());
     const int64_t nvec = (numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize;
     int grid = 0;  // sized for the first variant launched, the fast one where it may apply
+    static const int fwd_shape = shape_from_env("ACTFIT_CUDA_FWD_CFG", kDefaultFwd, kNumFwd);
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
-      if (grid == 0) grid = grid_for(fwd_kernel<scalar_t, T, R>, nvec);
-      fwd_kernel<scalar_t, T, R><<<grid, kThreads, 0, stream>>>(
-          xc.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), numel, ac.data_ptr<T>(), m,
-          bc.data_ptr<T>(), n, vec_ok);
-      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      const int shape = (R::kM >= 0 && sizeof(scalar_t) == 2) ? fwd_shape : 0;
+      with_shape<kNumFwd>(shape, [&](auto sc) {
+        constexpr int kS = decltype(sc)::value;
+        if constexpr (kS == 0 || (R::kM >= 0 && sizeof(scalar_t) == 2)) {
+          constexpr int threads = kFwdShapes[kS].threads;
+          if (grid == 0) grid = grid_for(fwd_kernel<scalar_t, T, R, kS>, nvec, threads);
+          fwd_kernel<scalar_t, T, R, kS><<<grid, threads, 0, stream>>>(
+              xc.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), numel, ac.data_ptr<T>(), m,
+              bc.data_ptr<T>(), n, vec_ok);
+          C10_CUDA_KERNEL_LAUNCH_CHECK();
+        }
+      });
     });
   });
   return y;
@@ -391,26 +461,34 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rational_bwd_cuda(const at::Tenso
     int grid = 0;
     at::Tensor partial;
     T* pp = nullptr;
+    static const int bwd_shape = shape_from_env("ACTFIT_CUDA_BWD_CFG", kDefaultBwd, kNumBwd);
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
-      if (grid == 0) {
-        grid = coeff_grad ? grid_for(bwd_kernel<scalar_t, T, R, true>, nvec)
-                          : grid_for(bwd_kernel<scalar_t, T, R, false>, nvec);
-        if (coeff_grad) {
-          partial = at::empty({grid, nacc}, a.options());
-          pp = partial.data_ptr<T>();
+      const int shape = (R::kM >= 0 && sizeof(scalar_t) == 2) ? bwd_shape : 0;
+      with_shape<kNumBwd>(shape, [&](auto sc) {
+        constexpr int kS = decltype(sc)::value;
+        if constexpr (kS == 0 || (R::kM >= 0 && sizeof(scalar_t) == 2)) {
+          constexpr int threads = kBwdShapes[kS].threads;
+          if (grid == 0) {
+            grid = coeff_grad ? grid_for(bwd_kernel<scalar_t, T, R, true, kS>, nvec, threads)
+                              : grid_for(bwd_kernel<scalar_t, T, R, false, kS>, nvec, threads);
+            if (coeff_grad) {
+              partial = at::empty({grid, nacc}, a.options());
+              pp = partial.data_ptr<T>();
+            }
+          }
+          if (coeff_grad) {
+            bwd_kernel<scalar_t, T, R, true, kS><<<grid, threads, 0, stream>>>(
+                gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(),
+                numel, ac.data_ptr<T>(), m, bc.data_ptr<T>(), n, vec_ok, pp);
+          } else {
+            bwd_kernel<scalar_t, T, R, false, kS><<<grid, threads, 0, stream>>>(
+                gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(),
+                numel, ac.data_ptr<T>(), m, bc.data_ptr<T>(), n, vec_ok, nullptr);
+          }
+          C10_CUDA_KERNEL_LAUNCH_CHECK();
         }
-      }
-      if (coeff_grad) {
-        bwd_kernel<scalar_t, T, R, true><<<grid, kThreads, 0, stream>>>(
-            gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), numel,
-            ac.data_ptr<T>(), m, bc.data_ptr<T>(), n, vec_ok, pp);
-      } else {
-        bwd_kernel<scalar_t, T, R, false><<<grid, kThreads, 0, stream>>>(
-            gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(), numel,
-            ac.data_ptr<T>(), m, bc.data_ptr<T>(), n, vec_ok, nullptr);
-      }
-      C10_CUDA_KERNEL_LAUNCH_CHECK();
+      });
     });
     if (coeff_grad) {
       finish_kernel<T><<<nacc, kThreads, 0, stream>>>(pp, grid, m, n, bc.data_ptr<T>(), f,
