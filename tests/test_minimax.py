@@ -171,6 +171,15 @@ def test_safe_and_abs_forms_are_honest_and_beat_polynomials(form: str) -> None:
     assert fit.poles.pole_free
 
 
+def test_abs_keeps_the_plain_optimum_when_other_sign_patterns_are_cut_short() -> None:
+    # sigmoid's plain [6,6] denominator is 1 + S with S >= 0, so abs reproduces it; the other
+    # sign patterns, orders of magnitude worse, are abandoned early and must not replace it.
+    plain = _fit("sigmoid", (6, 6))
+    fit = _fit("sigmoid", (6, 6), form="abs")
+    assert fit.certificate.upper <= plain.certificate.upper * (1 + 1e-3)
+    assert "from the plain optimum" in " ".join(fit.settings["notes"])
+
+
 def test_pole_free_needs_plain() -> None:
     with pytest.raises(FormError):
         _fit("gelu", (3, 2), form="safe", pole_free=True)
