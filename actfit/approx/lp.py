@@ -133,6 +133,11 @@ def differential_correction(
     h = np.zeros(g.shape[0]) if constraint_lower is None else np.asarray(constraint_lower, float)
     floor = 1e-300
     converged = False
+    attempts = _LOOSE_ATTEMPTS if loose_retry else _ATTEMPTS
+    # With loose_retry, a run whose LPs need a looser tolerance keeps needing it (the same
+    # degenerate constraint rows every step): later LPs start at the attempt that last succeeded
+    # instead of failing the strict one again each time.
+    first = 0
     it = 0
     while it < maxiter:
         it += 1
@@ -168,7 +173,7 @@ def differential_correction(
         # The normalisation box is huge in correction units when the error is tiny; HiGHS may
         # then report numerical trouble, so retry inside smaller trust boxes (still LPs of the
         # same family; a step that improves the error is all differential correction needs).
-        for box, method, tol in _LOOSE_ATTEMPTS if loose_retry else _ATTEMPTS:
+        for k, (box, method, tol) in enumerate(attempts[first:], start=first):
             bounds = [(None, None)] * p_dim
             bounds += [
                 (float(max(min(l_, 0.0), -box)), float(min(max(h_, 0.0), box)))
@@ -187,6 +192,8 @@ def differential_correction(
                 },
             )
             if res.status == 0 and res.x is not None:
+                if loose_retry:
+                    first = k
                 break
         if res is None or res.status != 0 or res.x is None:
             break
@@ -200,6 +207,11 @@ def differential_correction(
         improvement = (delta - new_delta) / max(delta, floor)
         alpha, gamma, q, e, delta = new_alpha, new_gamma, new_q, new_e, new_delta
         if improvement <= rtol or delta <= floor:
+            converged = True
+            break
+        if loose_retry and -z[-1] <= 10.0 * tol:
+            # The LP's level is within ten feasibility tolerances of 0: it no longer certifies a
+            # descent, and the next LPs repeat the same tolerance-sized step.
             converged = True
             break
     return DCResult(alpha, gamma, delta, it, converged)
