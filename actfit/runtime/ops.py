@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import torch
 
+from actfit.rational import FORMS
 from actfit.runtime._build import load_library
+from actfit.runtime.reference import compute_dtype
 
 __all__ = ["FORMS", "compute_dtype", "rational"]
 
-FORMS = ("plain", "safe", "abs")
-
-
-def compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    """Gives the dtype the coefficients and the arithmetic use for inputs of ``dtype``."""
-    return torch.float64 if dtype == torch.float64 else torch.float32
 
 
 def rational(

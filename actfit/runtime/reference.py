@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["rational_reference"]
+__all__ = ["compute_dtype", "rational_reference"]
 
 
-def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
+def compute_dtype(dtype: torch.dtype) -> torch.dtype:
+    """Gives the dtype the coefficients and the arithmetic use for inputs of ``dtype``."""
     return torch.float64 if dtype == torch.float64 else torch.float32
 
 
@@ -36,7 +37,7 @@ def rational_reference(
         >>> round(y.item(), 6)
         0.333333
     """
-    ct = _compute_dtype(x.dtype)
+    ct = compute_dtype(x.dtype)
     xs = x.to(ct)
     a = numerator.to(ct)
     b = denominator.to(ct)

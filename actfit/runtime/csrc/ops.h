@@ -10,4 +10,8 @@ int parse_form(c10::string_view form);
 // TORCH_CHECKs on dtypes, degrees and devices of x and the coefficient tensors.
 void check_inputs(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b);
 
+// check_inputs plus the upstream gradient: same shape, dtype and device as x.
+void check_bwd_inputs(const at::Tensor& grad, const at::Tensor& x, const at::Tensor& a,
+                      const at::Tensor& b);
+
 }  // namespace actfit

@@ -46,6 +46,14 @@ void check_inputs(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b)
               "actfit: x and the coefficients must be on the same device");
 }
 
+void check_bwd_inputs(const at::Tensor& grad, const at::Tensor& x, const at::Tensor& a,
+                      const at::Tensor& b) {
+  check_inputs(x, a, b);
+  TORCH_CHECK(grad.sizes() == x.sizes() && grad.scalar_type() == x.scalar_type(),
+              "actfit: grad must have the shape and dtype of x");
+  TORCH_CHECK(grad.device() == x.device(), "actfit: grad and x must be on the same device");
+}
+
 namespace {
 
 constexpr int64_t kChunk = 16384;
@@ -199,10 +207,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rational_bwd_cpu(const at::Tensor
                                                                  const at::Tensor& b,
                                                                  c10::string_view form,
                                                                  bool coeff_grad) {
-  check_inputs(x, a, b);
-  TORCH_CHECK(grad.sizes() == x.sizes() && grad.scalar_type() == x.scalar_type(),
-              "actfit: grad must have the shape and dtype of x");
-  TORCH_CHECK(grad.device() == x.device(), "actfit: grad and x must be on the same device");
+  check_bwd_inputs(grad, x, a, b);
   const int f = parse_form(form);
   const at::Tensor gc = grad.contiguous();
   const at::Tensor xc = x.contiguous();

@@ -430,10 +430,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rational_bwd_cuda(const at::Tenso
                                                                   const at::Tensor& b,
                                                                   c10::string_view form,
                                                                   bool coeff_grad) {
-  check_inputs(x, a, b);
-  TORCH_CHECK(grad.sizes() == x.sizes() && grad.scalar_type() == x.scalar_type(),
-              "actfit: grad must have the shape and dtype of x");
-  TORCH_CHECK(grad.device() == x.device(), "actfit: grad and x must be on the same device");
+  check_bwd_inputs(grad, x, a, b);
   const int f = parse_form(form);
   const c10::cuda::CUDAGuard guard(x.device());
   const at::Tensor gc = grad.contiguous();
