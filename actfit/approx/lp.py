@@ -84,6 +84,112 @@ def _grid_error(psi: _Array, phi: _Array, f: _Array, w: _Array, alpha: _Array, g
     return q, e, float(np.max(np.abs(e)))
 
 
+class _HighsLP:
+    """The LPs of one differential-correction run, solved by HiGHS with warm starts.
+
+    Successive LPs of a run share their shape and nearly their optimal vertex, so each starts
+    from the previous optimal basis (dual simplex, presolve off: presolve would discard the
+    basis, and on these small dense LPs it costs more than it saves). HiGHS is reached through
+    the binding scipy ships (``scipy.optimize._highspy``, scipy >= 1.15), which is what
+    ``linprog(method="highs")`` runs; without it every LP goes through ``linprog``, cold.
+    """
+
+    def __init__(self) -> None:
+        try:
+            from scipy.optimize._highspy import _core
+        except ImportError:  # pragma: no cover - older scipy
+            _core = None
+        self._core = _core
+        self._highs = None
+        self._basis = None
+        self._rows = -1
+
+    def solve(
+        self,
+        cost: _Array,
+        a_ub: _Array,
+        b_ub: _Array,
+        col_lower: _Array,
+        col_upper: _Array,
+        method: str,
+        tol: float,
+    ) -> _Array | None:
+        """Minimise ``cost @ x`` s.t. ``a_ub @ x <= b_ub``, ``col_lower <= x <= col_upper``.
+
+        Returns the optimal ``x`` or None (infeasible, unbounded or numerical trouble).
+        """
+        if self._core is None:
+            return self._linprog(cost, a_ub, b_ub, col_lower, col_upper, method, tol)
+        core = self._core
+        if self._highs is None:
+            self._highs = core._Highs()
+            self._highs.setOptionValue("output_flag", False)
+            self._highs.setOptionValue("presolve", "off")
+            self._highs.setOptionValue("simplex_strategy", 1)  # dual simplex
+        h = self._highs
+        h.setOptionValue("solver", "ipm" if method == "highs-ipm" else "simplex")
+        h.setOptionValue("primal_feasibility_tolerance", tol)
+        h.setOptionValue("dual_feasibility_tolerance", tol)
+        rows, cols = a_ub.shape
+        # Column-wise dense matrix: column j holds rows 0..rows-1.
+        h.passModel(
+            cols,
+            rows,
+            rows * cols,
+            int(core.MatrixFormat.kColwise),
+            int(core.ObjSense.kMinimize),
+            0.0,
+            np.ascontiguousarray(cost, dtype=np.float64),
+            np.ascontiguousarray(col_lower, dtype=np.float64),
+            np.ascontiguousarray(col_upper, dtype=np.float64),
+            np.full(rows, -np.inf),
+            np.ascontiguousarray(b_ub, dtype=np.float64),
+            np.arange(0, (cols + 1) * rows, rows, dtype=np.int32),
+            np.tile(np.arange(rows, dtype=np.int32), cols),
+            np.ascontiguousarray(a_ub.T, dtype=np.float64).ravel(),
+            np.zeros(cols, dtype=np.int32),
+        )
+        if self._basis is not None and self._rows == rows and method != "highs-ipm":
+            h.setBasis(self._basis)
+        h.run()
+        if h.getModelStatus() != core.HighsModelStatus.kOptimal:
+            self._basis = None
+            return None
+        self._basis, self._rows = h.getBasis(), rows
+        x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        return x if np.all(np.isfinite(x)) else None
+
+    @staticmethod
+    def _linprog(
+        cost: _Array,
+        a_ub: _Array,
+        b_ub: _Array,
+        col_lower: _Array,
+        col_upper: _Array,
+        method: str,
+        tol: float,
+    ) -> _Array | None:
+        from scipy.optimize import linprog
+
+        bounds = [
+            (None if not np.isfinite(lo) else float(lo), None if not np.isfinite(hi) else float(hi))
+            for lo, hi in zip(col_lower, col_upper, strict=True)
+        ]
+        res = linprog(
+            cost,
+            A_ub=a_ub,
+            b_ub=b_ub,
+            bounds=bounds,
+            method=method,
+            options={
+                "presolve": False,
+                "primal_feasibility_tolerance": tol,
+                "dual_feasibility_tolerance": tol,
+            },
+        )
+        return res.x if res.status == 0 and res.x is not None else None
+
+
 def differential_correction(
     psi: _Array,
     phi: _Array,
@@ -121,8 +227,6 @@ def differential_correction(
             tolerance before shrinking the trust box (better for constrained, degenerate LPs;
             worse for accuracy at tiny errors).
     """
-    from scipy.optimize import linprog
-
     alpha = np.asarray(alpha, dtype=np.float64).copy()
     gamma = np.asarray(gamma, dtype=np.float64).copy()
     q, e, delta = _grid_error(psi, phi, f, w, alpha, gamma)
@@ -138,6 +242,7 @@ def differential_correction(
     # degenerate constraint rows every step): later LPs start at the attempt that last succeeded
     # instead of failing the strict one again each time.
     first = 0
+    solver = _HighsLP()
     it = 0
     while it < maxiter:
         it += 1
@@ -169,35 +274,24 @@ def differential_correction(
         cost[-1] = 1.0
         lo = (lower - gamma) / scale
         hi = (upper - gamma) / scale
-        res = None
+        z = None
         # The normalisation box is huge in correction units when the error is tiny; HiGHS may
         # then report numerical trouble, so retry inside smaller trust boxes (still LPs of the
         # same family; a step that improves the error is all differential correction needs).
         for k, (box, method, tol) in enumerate(attempts[first:], start=first):
-            bounds = [(None, None)] * p_dim
-            bounds += [
-                (float(max(min(l_, 0.0), -box)), float(min(max(h_, 0.0), box)))
-                for l_, h_ in zip(lo, hi, strict=True)
-            ]
-            bounds.append((None, None))
-            res = linprog(
-                cost,
-                A_ub=a_ub,
-                b_ub=b_ub,
-                bounds=bounds,
-                method=method,
-                options={
-                    "primal_feasibility_tolerance": tol,
-                    "dual_feasibility_tolerance": tol,
-                },
+            col_lower = np.concatenate(
+                [np.full(p_dim, -np.inf), np.maximum(np.minimum(lo, 0.0), -box), [-np.inf]]
             )
-            if res.status == 0 and res.x is not None:
+            col_upper = np.concatenate(
+                [np.full(p_dim, np.inf), np.minimum(np.maximum(hi, 0.0), box), [np.inf]]
+            )
+            z = solver.solve(cost, a_ub, b_ub, col_lower, col_upper, method, tol)
+            if z is not None:
                 if loose_retry:
                     first = k
                 break
-        if res is None or res.status != 0 or res.x is None:
+        if z is None:
             break
-        z = res.x
         new_alpha = alpha + scale * z[:p_dim]
         new_gamma = np.clip(gamma + scale * z[p_dim : p_dim + q_dim], lower, upper)
         new_q, new_e, new_delta = _grid_error(psi, phi, f, w, new_alpha, new_gamma)

@@ -119,8 +119,6 @@ _EXCHANGE_RTOL = 1e-7
 _SAFE_START_BOUND = 1e3
 _SAFE_BOUND = 1e6
 _MAX_ROUNDS = 12
-_ABS_HOPELESS = 100.0
-_ABS_BEHIND = 1.2
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
@@ -506,11 +504,11 @@ def _solve(
 ) -> _State:
     """Differential correction on a grid, with continuum extrema added until they agree.
 
-    abs only: ``rival`` is the best error of another sign pattern. The search gives this pattern up
-    after its first round when its continuum error exceeds ``_ABS_HOPELESS * rival``, and after
-    any later round when it exceeds ``_ABS_BEHIND * rival``: in the benchmarks a pattern that
-    ended best was never more than 1.08 times behind after round 2 (the first round, from a far
-    start, may be 42 times behind), while losing patterns crawl on at the LP cap.
+    abs only: ``rival`` is the best error of another sign pattern. The search gives this pattern
+    up once differential correction has converged on the current grid to an error no smaller than
+    ``rival``: the grid problem (``σ S >= 0`` imposed on the grid only) is a relaxation of the
+    pattern's problem on the continuum, and the grid only grows, so the pattern cannot end better.
+    Not a heuristic margin: up to the LP tolerance, it never discards the pattern that would win.
     """
     lo, hi = prob.lo, prob.b
     grid = _initial_grid(prob, lo, hi)
@@ -611,7 +609,9 @@ def _solve(
         if finite and (error <= settled or stall >= 2):
             converged = True
             break
-        if error > (_ABS_HOPELESS if rounds == 1 else _ABS_BEHIND) * rival:
+        if res.converged and grid_error >= rival:
+            # This pattern's optimum on the grid is already no better than the rival: its
+            # result on the continuum can only be worse (see the docstring).
             break
         if not finite:
             # A zero of Q between grid points: sample densely where the error blows up.
