@@ -28,10 +28,13 @@ for dt in (torch.float32, torch.bfloat16):
     x = (src * 3).to(dt); g = torch.randn_like(x); k = str(dt)[6:]
     row[k + "_fwd_us"] = t(lambda: torch.ops.actfit.rational_fwd(x, a, b, "safe"))
     row[k + "_bwd_us"] = t(lambda: torch.ops.actfit.rational_bwd(g, x, a, b, "safe", True))
+    row[k + "_silu_fwd_us"] = t(lambda: torch.nn.functional.silu(x))
 print(json.dumps(row))
 PY
-for i in 0 1 2 3 4 5 0; do
-  ACTFIT_CUDA_FWD_CFG=$i ACTFIT_CUDA_BWD_CFG=$i python3 /tmp/shape_bench.py 2>&1 | tee -a "$OUT/shapes.jsonl"
+# SHAPES: the shape indices to time (forward and backward alike); BWD_CFG fixes the backward's.
+for i in ${SHAPES:-0 1 2 3 4 5 0}; do
+  ACTFIT_CUDA_FWD_CFG=$i ACTFIT_CUDA_BWD_CFG=${BWD_CFG:-$i} python3 /tmp/shape_bench.py 2>&1 \
+    | tee -a "$OUT/shapes.jsonl"
 done
 read F B < <(python3 - "$OUT/shapes.jsonl" <<'PY'
 import json, sys
@@ -43,6 +46,9 @@ PY
 )
 echo "chosen fwd=$F bwd=$B" | tee "$OUT/chosen.txt"
 export ACTFIT_CUDA_FWD_CFG=$F ACTFIT_CUDA_BWD_CFG=$B
-python3 -m pytest -q -p no:cacheprovider tests/test_runtime.py -k cuda 2>&1 | tee "$OUT/tests.log" | tail -5
+python3 -m pytest -q -p no:cacheprovider tests/test_runtime.py 2>&1 | tee "$OUT/tests.log" | tail -5
+if [ -n "${VALIDATE:-}" ]; then
+  python3 -m actfit.cli validate $VALIDATE --device cuda 2>&1 | tee "$OUT/validate.log"
+fi
 python3 benchmarks/runtime.py --device cuda --out "$OUT/runtime-cuda.json" 2>&1 | tail -40
 cat "$OUT/shapes.jsonl" "$OUT/chosen.txt"

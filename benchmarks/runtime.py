@@ -145,6 +145,18 @@ def bench_cuda(numel: int) -> dict:
         row["bwd_GBps"] = 3 * numel * item / bwd_s / 1e9
         row["compiled_reference_fwd_s"] = ref_s
         row["compiled_reference_fwd_GBps"] = 2 * numel * item / ref_s / 1e9
+        # torch's own elementwise kernels on the same tensor: what this device gives an
+        # elementwise op in practice (SiLU: same bytes per element as our forward / backward).
+        silu_s = _time_cuda(lambda x=x: torch.nn.functional.silu(x))
+        silu_bwd_s = _time_cuda(lambda x=x, gy=gy: torch.ops.aten.silu_backward(gy, x))
+        row["torch_silu_fwd_GBps"] = 2 * numel * item / silu_s / 1e9
+        row["torch_silu_bwd_GBps"] = 3 * numel * item / silu_bwd_s / 1e9
+        # A [5,4] table whose top denominator coefficient is 0 (effectively [5,3], like the safe
+        # lsq table of gelu) runs the same fast path.
+        b0 = bd.clone()
+        b0[-1] = 0.0
+        top0_s = _time_cuda(lambda x=x, b0=b0: torch.ops.actfit.rational_fwd(x, ad, b0, "safe"))
+        row["b4_zero_fwd_GBps"] = 2 * numel * item / top0_s / 1e9
         xr = x.detach().clone().requires_grad_(True)
         row["op_fwd_bwd_s"] = _time_cuda(
             _fwd_bwd(lambda v: torch.ops.actfit.rational_fwd(v, a, b, "safe"), xr, gy, [a, b])

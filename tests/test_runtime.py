@@ -35,8 +35,9 @@ DTYPES = (torch.float32, torch.float64, torch.float16, torch.bfloat16)
 RTOL = {torch.float32: 2e-5, torch.float64: 1e-12, torch.float16: 2e-3, torch.bfloat16: 1.6e-2}
 
 # Orders with denominators free of real poles in all three forms (so float64 is a fair oracle).
-# (5,4): the fast path on both backends; (3,2): CPU fast path; the rest run the generic path
-# ((5,4) with b3 = b4 = 0 checks the trimming of the denominator's effective degree).
+# (5,4): the fast path on both backends, also with zero top denominator coefficients (b4 = 0:
+# effective degree 3, odd, as in the safe lsq table of gelu; b3 = b4 = 0: degree 2), which the
+# 1/x branch must trim; (3,2): CPU fast path; the rest run the generic path.
 CATALOGUE = {
     "5_4": ([0.02, 0.5, 0.3, 0.05, 0.003, 1e-4], [0.1, 0.4, 0.01, 0.02]),
     "3_2": ([0.01, 0.6, 0.2, 0.03], [0.2, 0.5]),
@@ -46,6 +47,7 @@ CATALOGUE = {
         [0.1, 0.4, 0.01, 0.02, 1e-3, 2e-3],
     ),
     "5_4_trimmed": ([0.02, 0.5, 0.3, 0.05, 0.003, 1e-4], [0.3, 0.2, 0.0, 0.0]),
+    "5_4_top0": ([0.02, 0.5, 0.3, 0.05, 0.003, 1e-4], [0.1, 0.4, 0.01, 0.0]),
     "1_0": ([0.5, 2.0], []),
 }
 
@@ -132,7 +134,7 @@ def _rel(u, v):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("dtype", DTYPES, ids=str)
 @pytest.mark.parametrize("form", FORMS)
-@pytest.mark.parametrize("name", ["5_4", "3_2", "7_6", "5_4_trimmed", "1_0"])
+@pytest.mark.parametrize("name", ["5_4", "3_2", "7_6", "5_4_trimmed", "5_4_top0", "1_0"])
 def test_gradients_match_float64(device, dtype, form, name):
     gen = torch.Generator().manual_seed(1)
     x = (torch.randn(20000, generator=gen, dtype=torch.float64) * 3).to(dtype).to(device)
@@ -148,6 +150,24 @@ def test_gradients_match_float64(device, dtype, form, name):
     assert _rel(ga, ra) <= ctol
     if b.numel():
         assert _rel(gb, rb) <= ctol
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("name", ["5_4", "5_4_top0", "5_4_trimmed", "7_6"])
+def test_gradients_in_the_1_over_x_branch_match_float64(device, form, name):
+    # 1e4 <= |x| <= 1e7: beyond the direct-branch threshold (2^12 for [5,4]), every value and
+    # gradient still finite in float32; per element for dx, as sums for the coefficients.
+    x = torch.logspace(4, 7, 64, dtype=torch.float64)
+    x = torch.cat([x, -x]).float().to(device)
+    g = torch.linspace(-1, 1, x.numel(), dtype=torch.float32).to(device)
+    a, b = _coeffs(name, device)
+    y, gx, ga, gb = _grads(rational, x, a, b, form, g)
+    _, rx, ra, rb = _grads(rational_reference, x.double(), a.double(), b.double(), form, g.double())
+    torch.testing.assert_close(y.double().cpu(), _oracle(name, form, x), rtol=1e-5, atol=0)
+    torch.testing.assert_close(gx.double().cpu(), rx.cpu(), rtol=1e-5, atol=0)
+    assert _rel(ga, ra) <= 1e-5
+    assert _rel(gb, rb) <= 1e-5
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -208,7 +228,7 @@ def test_opcheck(device, form):
 def test_extreme_inputs_finite(device, dtype, form):
     """No NaN ever, and no Inf where the float64 value (or derivative) fits the dtype."""
     x = _extremes(dtype).to(device)
-    for name in ["5_4", "2_4", "3_2", "5_4_trimmed", "7_6"]:
+    for name in ["5_4", "2_4", "3_2", "5_4_trimmed", "5_4_top0", "7_6"]:
         a, b = _coeffs(name, device, dtype)
         xr = x.clone().requires_grad_(True)
         y = rational(xr, a, b, form)
@@ -257,6 +277,63 @@ def test_module_shapes_dtypes_and_grads(device):
     # Non-contiguous input.
     x = torch.randn(6, 8, device=device).t()
     torch.testing.assert_close(act(x), act(x.contiguous()))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("impl", ["op", "reference"])
+def test_grouped_module_matches_one_module_per_group(device, impl):
+    # KAT layout: (batch, tokens, channels), 4 groups of 6 channels along the last dim.
+    gen = torch.Generator().manual_seed(5)
+    a0, b0 = (torch.tensor(v, dtype=torch.float64) for v in CATALOGUE["5_4"])
+    scale = 1 + 0.1 * torch.arange(4, dtype=torch.float64)[:, None]
+    num, den = a0 * scale, b0 * scale
+    act = RationalActivation(num, den, "safe", groups=4, impl=impl).to(device)
+    assert act.numerator.shape == (4, 6) and act.denominator.shape == (4, 4)
+    x = torch.randn(2, 3, 24, generator=gen).to(device).requires_grad_(True)
+    g = torch.randn(2, 3, 24, generator=gen).to(device)
+    act(x).backward(g)
+    for k in range(4):
+        one = RationalActivation(num[k], den[k], "safe", impl=impl).to(device)
+        xs = x.detach()[..., 6 * k : 6 * (k + 1)].clone().requires_grad_(True)
+        one(xs).backward(g[..., 6 * k : 6 * (k + 1)])
+        torch.testing.assert_close(x.grad[..., 6 * k : 6 * (k + 1)], xs.grad)
+        torch.testing.assert_close(act.numerator.grad[k], one.numerator.grad)
+        torch.testing.assert_close(act.denominator.grad[k], one.denominator.grad)
+    # Channels first (NCHW), and a 1-D table copied to every group.
+    act2 = RationalActivation(a0, b0, "safe", groups=2, channel_dim=1, impl=impl).to(device)
+    assert torch.equal(act2.numerator[0], act2.numerator[1])
+    x2 = torch.randn(2, 4, 3, 3, generator=gen).to(device)
+    single = RationalActivation(a0, b0, "safe", impl=impl).to(device)
+    torch.testing.assert_close(act2(x2), single(x2))
+    assert "groups=2" in repr(act2)
+
+
+def test_grouped_module_errors_and_state_dict():
+    from actfit.errors import ParameterError
+
+    a, b = CATALOGUE["3_2"]
+    with pytest.raises(ParameterError, match="groups"):
+        RationalActivation(a, b, groups=0)
+    with pytest.raises(ParameterError, match="do not match groups=3"):
+        RationalActivation([a, a], [b, b], groups=3)
+    act = RationalActivation(a, b, "abs", groups=3)
+    with pytest.raises(ParameterError, match="multiple of 3"):
+        act(torch.randn(5, 4))
+    buf = io.BytesIO()
+    torch.save(act.state_dict(), buf)
+    buf.seek(0)
+    other = RationalActivation([0.0] * 4, [0.0] * 2, groups=3, channel_dim=0)
+    other.load_state_dict(torch.load(buf))
+    assert other.form == "abs" and other.channel_dim == -1
+    x = torch.randn(2, 9)
+    torch.testing.assert_close(other(x), act(x))
+
+
+def test_grouped_module_torch_compile_fullgraph():
+    act = RationalActivation(*CATALOGUE["5_4"], groups=2)
+    compiled = torch.compile(act, fullgraph=True, backend="aot_eager")
+    x = torch.randn(8, 6)
+    torch.testing.assert_close(compiled(x), act(x))
 
 
 def test_module_state_dict_round_trip():

@@ -40,18 +40,28 @@ class RationalActivation(torch.nn.Module):
     in float32), with autograd for the input and every coefficient, ``torch.compile`` without
     graph breaks (the operator has a fake kernel) and a ``state_dict`` that carries the form.
 
+    Grouped (as in KAT's group-rational KAN layers, Yang & Wang 2024): with ``groups=G`` the
+    channels along ``channel_dim`` are split into G equal consecutive groups, each with its own
+    coefficients, stored as ``numerator[G, m+1]`` and ``denominator[G, n]``; 1-D coefficients
+    (a fitted table) are copied to every group, the usual initialisation. Each group is one
+    operator call on its slice of channels (a module-level composition, not a fused kernel).
+
     Args:
-        numerator: Coefficients a0..am, ascending (m <= 16).
-        denominator: Coefficients b1..bn, ascending, the constant 1 implied (n <= 16).
+        numerator: Coefficients a0..am, ascending (m <= 16); ``[G, m+1]`` for G groups.
+        denominator: Coefficients b1..bn, ascending, the constant 1 implied (n <= 16);
+            ``[G, n]`` for G groups.
         form: Denominator form: ``plain``, ``safe`` or ``abs`` (aliases N, A, B).
         learnable: Coefficients are parameters (True) or buffers (False).
         impl: ``"op"`` (compiled operator), ``"reference"`` (pure torch) or ``"auto"`` (the
             operator, or the reference with a warning when it cannot be built).
         dtype: Dtype of the stored coefficients (float32 or float64).
+        groups: Number of channel groups (1: one rational for every element).
+        channel_dim: The dimension holding the channels, for ``groups > 1`` (KAT: the last).
 
     Raises:
         FormError: unknown form, or one the runtime does not evaluate.
         OrderError: a degree above 16.
+        ParameterError: coefficient shapes that do not match ``groups``.
         RuntimeBuildError: ``impl="op"`` and the operator cannot be built.
 
     Examples:
@@ -69,6 +79,8 @@ class RationalActivation(torch.nn.Module):
         *,
         impl: str = "auto",
         dtype: torch.dtype = torch.float32,
+        groups: int = 1,
+        channel_dim: int = -1,
     ) -> None:
         super().__init__()
         from actfit.errors import OrderError
@@ -76,11 +88,13 @@ class RationalActivation(torch.nn.Module):
         if impl not in _IMPLS:
             raise ValueError(f"impl must be one of {_IMPLS}, got {impl!r}")
         self.form = _runtime_form(form)
-        a = torch.tensor(np.array(numerator, dtype=np.float64).reshape(-1), dtype=dtype)
-        b = torch.tensor(np.array(denominator, dtype=np.float64).reshape(-1), dtype=dtype)
-        if a.numel() < 1 or a.numel() > 17 or b.numel() > 16:
+        self.groups = _check_groups(groups)
+        self.channel_dim = int(channel_dim)
+        a = _grouped(numerator, self.groups, "numerator", dtype)
+        b = _grouped(denominator, self.groups, "denominator", dtype)
+        if a.shape[-1] < 1 or a.shape[-1] > 17 or b.shape[-1] > 16:
             raise OrderError(
-                f"the runtime takes orders up to [16, 16], got [{a.numel() - 1}, {b.numel()}]"
+                f"the runtime takes orders up to [16, 16], got [{a.shape[-1] - 1}, {b.shape[-1]}]"
             )
         if learnable:
             self.numerator = torch.nn.Parameter(a)
@@ -127,23 +141,76 @@ class RationalActivation(torch.nn.Module):
         return cls.from_fit(path, learnable, **kwargs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Gives P(x)/Q(x) elementwise, shaped and typed like ``x``."""
+        """Gives P(x)/Q(x) elementwise, shaped and typed like ``x``.
+
+        Raises:
+            ParameterError: grouped, and the channel count is not a multiple of ``groups``.
+        """
         ct = ops.compute_dtype(x.dtype)
         a = self.numerator.to(ct)
         b = self.denominator.to(ct)
+        if self.groups == 1:
+            return self._eval(x, a, b)
+        from actfit.errors import ParameterError
+
+        dim = self.channel_dim
+        if not -x.dim() <= dim < x.dim() or x.shape[dim] % self.groups:
+            raise ParameterError(
+                f"a grouped RationalActivation ({self.groups} groups along dim {dim}) needs an "
+                f"input whose channel count is a multiple of {self.groups}, got shape "
+                f"{tuple(x.shape)}; set channel_dim to the channel dimension"
+            )
+        chunks = x.chunk(self.groups, dim=dim)
+        return torch.cat([self._eval(c, a[g], b[g]) for g, c in enumerate(chunks)], dim=dim)
+
+    def _eval(self, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         if self.impl == "reference":
             return rational_reference(x, a, b, self.form)
         return torch.ops.actfit.rational_fwd(x, a, b, self.form)
 
-    def get_extra_state(self) -> dict[str, str]:
-        """The denominator form, saved in the ``state_dict`` with the coefficients."""
-        return {"form": self.form}
+    def get_extra_state(self) -> dict[str, Any]:
+        """The denominator form and grouping, saved in the ``state_dict`` with the coefficients."""
+        return {"form": self.form, "groups": self.groups, "channel_dim": self.channel_dim}
 
-    def set_extra_state(self, state: dict[str, str]) -> None:
-        """Restores the form saved by :meth:`get_extra_state`."""
+    def set_extra_state(self, state: dict[str, Any]) -> None:
+        """Restores what :meth:`get_extra_state` saved (older state_dicts hold the form only)."""
         self.form = _runtime_form(state["form"])
+        self.groups = _check_groups(state.get("groups", 1))
+        self.channel_dim = int(state.get("channel_dim", -1))
 
     def extra_repr(self) -> str:
-        m = self.numerator.numel() - 1
-        n = self.denominator.numel()
-        return f"order=[{m}, {n}], form={self.form!r}, impl={self.impl!r}"
+        m = self.numerator.shape[-1] - 1
+        n = self.denominator.shape[-1]
+        text = f"order=[{m}, {n}], form={self.form!r}, impl={self.impl!r}"
+        if self.groups > 1:
+            text += f", groups={self.groups}, channel_dim={self.channel_dim}"
+        return text
+
+
+def _check_groups(groups: int) -> int:
+    from actfit.errors import ParameterError
+
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
+        raise ParameterError(f"groups must be a positive integer, got {groups!r}")
+    return groups
+
+
+def _grouped(coeffs: Any, groups: int, what: str, dtype: torch.dtype) -> torch.Tensor:
+    """Coefficients as a 1-D tensor (one group) or ``[groups, k]`` (1-D input copied)."""
+    from actfit.errors import ParameterError
+
+    if isinstance(coeffs, torch.Tensor):
+        coeffs = coeffs.detach().cpu().double().numpy()
+    arr = np.array(coeffs, dtype=np.float64)
+    if arr.ndim <= 1:
+        arr = arr.reshape(-1)
+        if groups > 1:
+            arr = np.tile(arr, (groups, 1))
+    elif arr.ndim != 2 or arr.shape[0] != groups:
+        raise ParameterError(
+            f"{what} coefficients of shape {arr.shape} do not match groups={groups}: give a "
+            f"1-D table (copied to every group) or one row per group"
+        )
+    elif groups == 1:
+        arr = arr[0]
+    return torch.tensor(arr, dtype=dtype)

@@ -21,7 +21,10 @@
 // and the sign(b_k) of the safe form is applied once, when the partial sums are combined.
 //
 // Template degrees MC, NC >= 0 give compile-time fast paths (fully unrolled, register arrays; the
-// caller guarantees m == MC and ne == n == NC); -1 means run-time degrees up to kMaxDegree.
+// caller guarantees m == MC and n == NC). The direct branch runs with the full degree NC (a zero
+// top coefficient only adds exact zero terms); the 1/x branch always uses the effective degree
+// ne, so a table whose top denominator coefficient is 0 (effectively [5,3]) keeps the fast path.
+// -1 means run-time degrees up to kMaxDegree.
 #pragma once
 
 #include <cmath>
@@ -125,7 +128,7 @@ struct Rational {
 
   ACTFIT_HD int m() const { return MC >= 0 ? MC : m_rt; }
   ACTFIT_HD int n() const { return NC >= 0 ? NC : n_rt; }
-  ACTFIT_HD int ne() const { return NC >= 0 ? NC : ne_rt; }
+  ACTFIT_HD int ne() const { return NC >= 0 ? NC : ne_rt; }  // the direct branch's degree
   ACTFIT_HD int num_acc() const { return m() + 1 + n(); }
 
   // raw_a: m+1 numerator coefficients; raw_b: n denominator coefficients b1..bn (ascending).
@@ -166,7 +169,7 @@ ACTFIT_UNROLL
   template <bool big>
   ACTFIT_HD Core core_impl(T x) const {
     const int mm = m();
-    const int nn = ne();
+    const int nn = big ? ne_rt : ne();
     Core c;
     c.big = big;
     const T t = big ? rcp_(x) : T(0);
@@ -233,7 +236,7 @@ ACTFIT_UNROLL
         hd = big ? b[1] : T(nn) * b[nn];
 ACTFIT_UNROLL
         for (int j = 1; j < kCapB - 1; ++j) {
-          if (NC >= 0 || j < nn) {
+          if (j < nn) {
             h = h * w + (big ? b[j + 1] : b[nn - j]);
             hd = hd * w + (big ? T(j + 1) * b[j + 1] : T(nn - j) * b[nn - j]);
           }
@@ -243,7 +246,7 @@ ACTFIT_UNROLL
         const T we = FORM == kAbs ? abs_(t) : w;
 ACTFIT_UNROLL
         for (int j = 1; j < kCapB; ++j) {
-          if (NC >= 0 || j <= nn) e0 *= we;
+          if (j <= nn) e0 *= we;
         }
       }
       s = big ? h : w * h;  // D (plain/abs) or the safe sum, scaled in the 1/x branch
@@ -303,14 +306,26 @@ ACTFIT_UNROLL
     if (kCoeffGrad) {
       const int mm = m();
       const int nb = n();
-      const int nn = ne();
+      const int nn = c.big ? ne_rt : ne();
       const int kk = mm > nb ? mm : nb;
       // Basis w_k = x^k / Q.
       T wk[kCapW];
       if (c.big) {
-        wk[nn] = c.sadj * c.invq;
-        for (int k = nn - 1; k >= 0; --k) wk[k] = wk[k + 1] * c.t;
-        for (int k = nn + 1; k <= kk; ++k) wk[k] = wk[k - 1] * x;
+        // From w_ne = x^ne / Q down by factors t and up by factors x (neither over- nor
+        // underflows where the w_k fit the type). Compile-time indices with run-time
+        // predicates, so that wk stays in registers in the unrolled fast paths.
+        T run = c.sadj * c.invq;
+ACTFIT_UNROLL
+        for (int k = kCapW - 1; k >= 0; --k) {
+          if (k <= nn) {
+            wk[k] = run;
+            run *= c.t;
+          }
+        }
+ACTFIT_UNROLL
+        for (int k = 1; k < kCapW; ++k) {
+          if (k > nn && k <= kk) wk[k] = wk[k - 1] * x;
+        }
       } else {
         wk[0] = c.invq;
 ACTFIT_UNROLL

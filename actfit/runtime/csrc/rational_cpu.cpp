@@ -145,15 +145,15 @@ void bwd_loop(const R& r, const scalar_t* gp, const scalar_t* xp, scalar_t* dxp,
   });
 }
 
-// Calls f(Rational<T, FORM, MC, NC>) for the fast path matching (m, ne == n) or the generic one.
+// Calls f(Rational<T, FORM, MC, NC>) for the fast path matching (m, n), whatever the effective
+// denominator degree, or the generic one.
 template <typename T, int FORM, typename F>
 void with_rational(const T* ra, int m, const T* rb, int n, F&& f) {
-  const int ne = effective_degree(rb, n);
-  if (m == 5 && n == 4 && ne == 4) {
+  if (m == 5 && n == 4) {
     Rational<T, FORM, 5, 4> r;
     r.load(ra, m, rb, n);
     f(r);
-  } else if (m == 3 && n == 2 && ne == 2) {
+  } else if (m == 3 && n == 2) {
     Rational<T, FORM, 3, 2> r;
     r.load(ra, m, rb, n);
     f(r);

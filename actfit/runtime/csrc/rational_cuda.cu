@@ -10,10 +10,9 @@
 // row of a [blocks, m+1+n] buffer; a second kernel sums the rows in block order (float64). No
 // atomics: the coefficient gradients are bitwise identical run to run.
 //
-// The fast paths (compile-time degrees) need the top denominator coefficient to be non-zero,
-// which only the device knows; both the fast and the generic kernel are launched and exactly one
-// of them does the work (the other's threads read one coefficient and return), so no host
-// synchronisation is needed.
+// The fast path (compile-time degrees [5,4]) is chosen on the host from the tensor shapes alone:
+// it is exact for any coefficient values (a zero top denominator coefficient included, see
+// rational.h), so no coefficient has to be read back from the device.
 #include <ATen/Dispatch.h>
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/empty.h>
@@ -101,14 +100,6 @@ __device__ __forceinline__ void pack(const T* in, V& out) {
   }
 }
 
-// Whether this kernel variant is the one that works: the fast one for [5,4] with b4 != 0, the
-// generic one otherwise. Reads at most one coefficient, before the rest are loaded.
-template <typename R, typename T>
-__device__ __forceinline__ bool variant_applies(int m, const T* b, int n) {
-  const bool fast = m == kFastM && n == kFastN && b[kFastN - 1] != T(0);
-  return R::kM >= 0 ? fast : !fast;
-}
-
 template <typename R, typename T, int K>
 __device__ __forceinline__ bool all_direct(const R& r, const T (&xs)[K]) {
   bool ok = true;
@@ -146,7 +137,6 @@ __global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, s
                                                        const T* __restrict__ a, int m,
                                                        const T* __restrict__ b, int n,
                                                        bool vec_ok) {
-  if (!variant_applies<R>(m, b, n)) return;
   R r;
   r.load(a, m, b, n);
   using V = typename Vec<scalar_t>::Type;
@@ -215,7 +205,6 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (R::kM >= 0 ? kBwdShap
                                                        const T* __restrict__ a, int m,
                                                        const T* __restrict__ b, int n,
                                                        bool vec_ok, T* __restrict__ partial) {
-  if (!variant_applies<R>(m, b, n)) return;
   R r;
   r.load(a, m, b, n);
   constexpr int kAcc = R::kCapAcc;
@@ -362,12 +351,14 @@ void with_shape(int i, F&& f) {
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-// Launches f.template operator()<R>() for the fast [5,4] variant (when m == 5 and n == 4) and
-// for the generic one; the kernels themselves decide which of them works.
+// Calls f(R{}) with the fast [5,4] variant when m == 5 and n == 4, else with the generic one.
 template <typename T, int FORM, typename F>
 void launch_variants(int m, int n, F&& f) {
-  if (m == kFastM && n == kFastN) f(Rational<T, FORM, kFastM, kFastN>{});
-  f(Rational<T, FORM, -1, -1>{});
+  if (m == kFastM && n == kFastN) {
+    f(Rational<T, FORM, kFastM, kFastN>{});
+  } else {
+    f(Rational<T, FORM, -1, -1>{});
+  }
 }
 
 template <typename T, typename F>
@@ -403,7 +394,7 @@ at::Tensor rational_fwd_cuda(const at::Tensor& x, const at::Tensor& a, const at:
     using T = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
     const bool vec_ok = aligned16(xc.data_ptr()) && aligned16(y.data_ptr());
     const int64_t nvec = (numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize;
-    int grid = 0;  // sized for the first variant launched, the fast one where it may apply
+    int grid = 0;
     static const int fwd_shape = shape_from_env("ACTFIT_CUDA_FWD_CFG", kDefaultFwd, kNumFwd);
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
@@ -412,7 +403,7 @@ at::Tensor rational_fwd_cuda(const at::Tensor& x, const at::Tensor& a, const at:
         constexpr int kS = decltype(sc)::value;
         if constexpr (kS == 0 || (R::kM >= 0 && sizeof(scalar_t) == 2)) {
           constexpr int threads = kFwdShapes[kS].threads;
-          if (grid == 0) grid = grid_for(fwd_kernel<scalar_t, T, R, kS>, nvec, threads);
+          grid = grid_for(fwd_kernel<scalar_t, T, R, kS>, nvec, threads);
           fwd_kernel<scalar_t, T, R, kS><<<grid, threads, 0, stream>>>(
               xc.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), numel, ac.data_ptr<T>(), m,
               bc.data_ptr<T>(), n, vec_ok);
@@ -453,8 +444,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rational_bwd_cuda(const at::Tenso
     const bool vec_ok =
         aligned16(xc.data_ptr()) && aligned16(gc.data_ptr()) && aligned16(dx.data_ptr());
     const int64_t nvec = (numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize;
-    // Both variants run with the grid of the first one launched, so the buffer of block sums
-    // has one row per block whichever variant does the work.
     int grid = 0;
     at::Tensor partial;
     T* pp = nullptr;
@@ -466,15 +455,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rational_bwd_cuda(const at::Tenso
         constexpr int kS = decltype(sc)::value;
         if constexpr (kS == 0 || (R::kM >= 0 && sizeof(scalar_t) == 2)) {
           constexpr int threads = kBwdShapes[kS].threads;
-          if (grid == 0) {
-            grid = coeff_grad ? grid_for(bwd_kernel<scalar_t, T, R, true, kS>, nvec, threads)
-                              : grid_for(bwd_kernel<scalar_t, T, R, false, kS>, nvec, threads);
-            if (coeff_grad) {
-              partial = at::empty({grid, nacc}, a.options());
-              pp = partial.data_ptr<T>();
-            }
-          }
+          grid = coeff_grad ? grid_for(bwd_kernel<scalar_t, T, R, true, kS>, nvec, threads)
+                            : grid_for(bwd_kernel<scalar_t, T, R, false, kS>, nvec, threads);
           if (coeff_grad) {
+            partial = at::empty({grid, nacc}, a.options());
+            pp = partial.data_ptr<T>();
             bwd_kernel<scalar_t, T, R, true, kS><<<grid, threads, 0, stream>>>(
                 gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(),
                 numel, ac.data_ptr<T>(), m, bc.data_ptr<T>(), n, vec_ok, pp);
