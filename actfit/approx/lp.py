@@ -99,6 +99,9 @@ class _HighsLP:
             from scipy.optimize._highspy import _core
         except ImportError:  # pragma: no cover - older scipy
             _core = None
+        needed = ("_Highs", "MatrixFormat", "ObjSense", "HighsModelStatus")
+        if _core is not None and not all(hasattr(_core, name) for name in needed):
+            _core = None  # pragma: no cover - a binding of another shape: use linprog
         self._core = _core
         self._highs = None
         self._basis = None
