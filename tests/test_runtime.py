@@ -262,6 +262,129 @@ def test_coefficient_gradients_deterministic(device, form, name):
         torch.set_num_threads(threads)
 
 
+# Per-group coefficients: three [5,4] tables with different effective denominator degrees (4, 3
+# and 2), so each group's 1/x branch trims its own; and a generic-path order.
+GROUP_TABLES = {"5_4": ["5_4", "5_4_top0", "5_4_trimmed"], "7_6": ["7_6", "7_6", "7_6"]}
+
+
+def _group_coeffs(key, device, dtype=torch.float32):
+    rows = [_coeffs(name, device, dtype) for name in GROUP_TABLES[key]]
+    scale = torch.tensor([1.0, 0.9, 1.1], dtype=rows[0][0].dtype, device=device)[:, None]
+    a = torch.stack([r[0] for r in rows]) * scale
+    b = torch.stack([r[1] for r in rows]) * scale
+    return a, b
+
+
+def _away_from_kinks(shape, gen):
+    """float64 points of both signs in [0.1, 0.6] or [3.2, 5.2] in magnitude: away from the kinks
+    of |x| and |D(x)| at 0 and from the branch point |x| = 1 (finite differences stay smooth)."""
+    mag = torch.rand(shape, generator=gen, dtype=torch.float64)
+    sign = torch.where(torch.rand(shape, generator=gen) > 0.5, 1.0, -1.0).double()
+    return torch.where(mag > 0.5, mag * 4 + 1.2, mag + 0.1) * sign
+
+
+def _grouped_input(dtype, device, seg, seed=6):
+    # [outer, 3, seg] with extreme values spread over every group and segment offset.
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(7, 3, seg, generator=gen, dtype=torch.float64) * 3
+    ext = _extremes(dtype).double()
+    at = torch.linspace(0, x.numel() - 1, ext.numel()).long()
+    x.view(-1)[at] = ext
+    return x.to(dtype).to(device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", DTYPES, ids=str)
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("key", list(GROUP_TABLES))
+@pytest.mark.parametrize("seg", [40, 13])
+def test_grouped_op_matches_each_group_in_float64(device, dtype, form, key, seg):
+    # seg 40: whole 16-byte vectors per segment on CUDA (the vector path); 13: the scalar path,
+    # and on the CPU lane batches that straddle segments.
+    x = _grouped_input(dtype, device, seg)
+    a, b = _group_coeffs(key, device, dtype)
+    gen = torch.Generator().manual_seed(7)
+    g = torch.randn(x.shape, generator=gen, dtype=torch.float64).to(dtype).to(device)
+    y, gx, _, _ = _grads(rational, x, a, b, form, g)
+    # Coefficient sums on |x| <= 1e4 (both branches; the extremes' x^k overflow float32 sums).
+    xc = x.clamp(-1e4, 1e4)
+    _, _, ga, gb = _grads(rational, xc, a, b, form, g)
+    assert y.shape == x.shape and ga.shape == a.shape and gb.shape == b.shape
+    tol = {torch.float64: 1e-12, torch.float32: 1e-5}.get(dtype, RTOL[dtype])
+    ctol = 1e-12 if dtype == torch.float64 else 1e-5
+    for k in range(3):
+        rk = Rational(a[k].double().cpu().numpy(), b[k].double().cpu().numpy(), form)
+        xk = x[:, k, :].double().cpu()
+        y64 = torch.from_numpy(rk(xk.reshape(-1).numpy())).view(xk.shape)
+        _check_close(y[:, k, :], y64, dtype, f"group {k}")
+        args = (a[k].double(), b[k].double(), form, g[:, k, :].double())
+        _, rx, _, _ = _grads(rational_reference, x[:, k, :].double(), *args)
+        fin = torch.isfinite(rx.to(dtype).double())  # derivatives that fit the dtype
+        assert _rel(gx[:, k, :][fin], rx[fin]) <= tol
+        _, _, ra, rb = _grads(rational_reference, xc[:, k, :].double(), *args)
+        assert _rel(ga[k], ra) <= ctol and _rel(gb[k], rb) <= ctol
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("form", FORMS)
+def test_grouped_op_gradcheck_opcheck_and_determinism(device, form):
+    gen = torch.Generator().manual_seed(8)
+    x = _away_from_kinks((2, 3, 5), gen)
+    a, b = _group_coeffs("5_4", device, torch.float64)
+    b = b[:, :2].contiguous()  # every b_k non-zero: differentiable in the safe form
+    inputs = (x.to(device).requires_grad_(), a.requires_grad_(), b.requires_grad_())
+    fn = lambda x, a, b: rational(x, a, b, form)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, inputs, eps=1e-6, atol=1e-7, rtol=1e-6)
+    xf = (torch.randn(4, 3, 24, generator=gen) * 3).to(device)
+    af, bf = _group_coeffs("5_4", device)
+    torch.library.opcheck(torch.ops.actfit.rational_fwd.default, (xf, af, bf, form))
+    g = torch.randn(xf.shape, generator=gen).to(device)
+    torch.library.opcheck(torch.ops.actfit.rational_bwd.default, (g, xf, af, bf, form, True))
+    big = (torch.randn(50, 3, 2000, generator=gen) * 3).to(device)
+    gbig = torch.randn(big.shape, generator=gen).to(device)
+    first = torch.ops.actfit.rational_bwd(gbig, big, af, bf, form, True)
+    threads = torch.get_num_threads()
+    try:
+        for n in (1, max(2, threads)):
+            torch.set_num_threads(n)
+            again = torch.ops.actfit.rational_bwd(gbig, big, af, bf, form, True)
+            for u, v in zip(first, again, strict=True):
+                assert torch.equal(u, v)
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_grouped_op_rejects_mismatched_shapes(device):
+    a, b = _group_coeffs("5_4", device)
+    with pytest.raises(RuntimeError, match=r"3 coefficient groups need x shaped \[\.\.\., 3, L\]"):
+        rational(torch.randn(4, 2, 5, device=device), a, b)
+    with pytest.raises(RuntimeError, match="same number of groups"):
+        rational(torch.randn(4, 3, 5, device=device), a, b[:2])
+    with pytest.raises(RuntimeError, match="1-D coefficient tensors, or both"):
+        rational(torch.randn(4, 3, 5, device=device), a, b[0])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("form", FORMS)
+def test_double_backward(device, form):
+    # Second derivatives (gradient penalties, Hessian-vector products): gradgradcheck in float64
+    # against finite differences, and a penalty's coefficient gradient against the reference.
+    gen = torch.Generator().manual_seed(9)
+    x = _away_from_kinks((12,), gen)
+    a, b = _coeffs("5_4", device, torch.float64)
+    inputs = (x.to(device).requires_grad_(), a.requires_grad_(), b.requires_grad_())
+    fn = lambda x, a, b: rational(x, a, b, form)  # noqa: E731
+    assert torch.autograd.gradgradcheck(fn, inputs, eps=1e-6, atol=1e-6, rtol=1e-5)
+    got, want = [], []
+    for f, out in ((rational, got), (rational_reference, want)):
+        xs, as_, bs = (t.detach().clone().requires_grad_() for t in inputs)
+        (gx,) = torch.autograd.grad(f(xs, as_, bs, form).sum(), xs, create_graph=True)
+        out.extend(torch.autograd.grad((gx**2).sum(), [xs, as_, bs]))
+    for u, v in zip(got, want, strict=True):
+        torch.testing.assert_close(u, v, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_module_shapes_dtypes_and_grads(device):
     act = RationalActivation(*CATALOGUE["5_4"], form="A").to(device)
@@ -380,6 +503,31 @@ def test_module_torch_compile_fullgraph():
     act(x).sum().backward()
     torch.testing.assert_close(gx, x.grad)
     torch.testing.assert_close(ga, act.numerator.grad)
+
+
+def test_compiled_backward_uses_the_kernel():
+    # The differentiable (reference) backward is for create_graph only: AOTAutograd's traced
+    # backward of an ordinary training step must call the backward kernel.
+    from functorch.compile import make_boxed_func
+    from torch._functorch.aot_autograd import aot_module_simplified
+
+    graphs = {}
+
+    def backend(gm, example_inputs):
+        def keep(kind):
+            def compiler(g, _):
+                graphs[kind] = str(g.graph)
+                return make_boxed_func(g.forward)
+
+            return compiler
+
+        return aot_module_simplified(gm, example_inputs, keep("fw"), keep("bw"))
+
+    act = RationalActivation(*CATALOGUE["5_4"])
+    x = torch.randn(64, 17, requires_grad=True)
+    torch.compile(act, backend=backend, fullgraph=True)(x).sum().backward()
+    assert "rational_fwd" in graphs["fw"]
+    assert "rational_bwd" in graphs["bw"] and "abs" not in graphs["bw"]
 
 
 def test_reference_impl_and_errors():

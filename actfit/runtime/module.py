@@ -43,8 +43,9 @@ class RationalActivation(torch.nn.Module):
     Grouped (as in KAT's group-rational KAN layers, Yang & Wang 2024): with ``groups=G`` the
     channels along ``channel_dim`` are split into G equal consecutive groups, each with its own
     coefficients, stored as ``numerator[G, m+1]`` and ``denominator[G, n]``; 1-D coefficients
-    (a fitted table) are copied to every group, the usual initialisation. Each group is one
-    operator call on its slice of channels (a module-level composition, not a fused kernel).
+    (a fitted table) are copied to every group, the usual initialisation. All groups are one
+    fused operator call on x viewed as ``[outer, G, L]`` (per-group coefficient gradients
+    reduced deterministically, like the ungrouped ones).
 
     Args:
         numerator: Coefficients a0..am, ascending (m <= 16); ``[G, m+1]`` for G groups.
@@ -160,8 +161,12 @@ class RationalActivation(torch.nn.Module):
                 f"input whose channel count is a multiple of {self.groups}, got shape "
                 f"{tuple(x.shape)}; set channel_dim to the channel dimension"
             )
-        chunks = x.chunk(self.groups, dim=dim)
-        return torch.cat([self._eval(c, a[g], b[g]) for g, c in enumerate(chunks)], dim=dim)
+        # x as [outer, G, L]: group g is the channel block g of every outer index, with its
+        # trailing dimensions; one fused operator call for all the groups.
+        d = dim % x.dim()
+        seg = x.shape[d] // self.groups * x.shape[d + 1 :].numel()
+        y = self._eval(x.reshape(x.shape[:d].numel(), self.groups, seg), a, b)
+        return y.view(x.shape)
 
     def _eval(self, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         if self.impl == "reference":

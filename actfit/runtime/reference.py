@@ -23,9 +23,11 @@ def rational_reference(
     """Gives P(x)/Q(x) elementwise with torch operations (differentiable, compilable).
 
     Args:
-        x: Input of any shape and floating dtype; half types are computed in float32.
-        numerator: Coefficients a0..am (ascending), 1-D.
-        denominator: Coefficients b1..bn (ascending, the constant 1 implied), 1-D.
+        x: Input of any shape and floating dtype; half types are computed in float32. With
+            per-group coefficients, shaped ``[..., G, L]``: row g applies to ``x[..., g, :]``.
+        numerator: Coefficients a0..am (ascending), 1-D, or ``[G, m+1]`` per group.
+        denominator: Coefficients b1..bn (ascending, the constant 1 implied), 1-D, or
+            ``[G, n]`` per group.
         form: ``"plain"``, ``"safe"`` or ``"abs"``.
 
     Returns:
@@ -41,8 +43,12 @@ def rational_reference(
     xs = x.to(ct)
     a = numerator.to(ct)
     b = denominator.to(ct)
-    m = a.numel() - 1
-    n = b.numel()
+    if a.dim() == 2:
+        # Coefficient k of every group as a [G, 1] column, broadcast over x's [..., G, L].
+        a = a.T.unsqueeze(-1)
+        b = b.T.unsqueeze(-1)
+    m = a.shape[0] - 1
+    n = b.shape[0]
     safe = form == "safe"
     absf = form == "abs"
     bq = b.abs() if safe else b
@@ -65,10 +71,10 @@ def rational_reference(
 
     # |x| > 1: P(x) = x^m Pt(t), Q(x) = X^ne Qt(t), with ne the effective denominator degree.
     if n > 0:
-        ks = torch.arange(1, n + 1, device=b.device)
-        ne = torch.where(b != 0, ks, torch.zeros_like(ks)).max()
+        ks = torch.arange(1, n + 1, device=b.device).view(-1, *([1] * (b.dim() - 1)))
+        ne = torch.where(b != 0, ks, torch.zeros_like(ks)).amax(0)
     else:
-        ne = torch.zeros((), dtype=torch.int64, device=b.device)
+        ne = torch.zeros(b.shape[1:], dtype=torch.int64, device=b.device)
     pt = a[0] * torch.ones_like(t)
     for k in range(1, m + 1):
         pt = pt * t + a[k]

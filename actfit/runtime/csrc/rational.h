@@ -110,6 +110,7 @@ ACTFIT_HD int effective_degree(const T* b, int n) {
 
 template <typename T, int FORM, int MC, int NC>
 struct Rational {
+  using Scalar = T;
   static constexpr int kCapA = (MC >= 0 ? MC : kMaxDegree) + 1;
   static constexpr int kCapB = (NC >= 0 ? NC : kMaxDegree) + 1;
   static constexpr int kCapW = kCapA > kCapB ? kCapA : kCapB;

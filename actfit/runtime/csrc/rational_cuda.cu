@@ -10,6 +10,12 @@
 // row of a [blocks, m+1+n] buffer; a second kernel sums the rows in block order (float64). No
 // atomics: the coefficient gradients are bitwise identical run to run.
 //
+// Per-group coefficients (ops.h, Layout): blockIdx.y is the group; its blocks run the same loops
+// over the group's elements, addressed by a GroupWalk that steps from segment to segment (one
+// division per thread, not per vector), and each block's sums fill its own row of partial,
+// combined per group in the second pass. Ungrouped kernels compile to the same code as before
+// grouping existed (their PTX is identical).
+//
 // The fast path (compile-time degrees [5,4]) is chosen on the host from the tensor shapes alone:
 // it is exact for any coefficient values (a zero top denominator coefficient included, see
 // rational.h), so no coefficient has to be read back from the device.
@@ -27,6 +33,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <type_traits>
 
 #include "ops.h"
@@ -64,6 +71,47 @@ int shape_from_env(const char* name, int def, int count) {
 __device__ __forceinline__ void prefetch_l2(const void* p) {
   asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
+// Grid-stride addressing of group g's units (vectors or elements) i, i + step, i + 2 step, ...:
+// the group's units lie in segments of `seg` units, one in every `groups` segments. A position
+// is (address, offset in its segment), advanced without division; ungrouped launches do not
+// use it (the address is the index).
+struct GroupWalk {
+  int64_t step_at;  // address change of one step within a segment row: (step / seg) rows + rest
+  int64_t jump;     // extra address change when the offset wraps: one row minus one segment
+  int seg, dr;      // segment length, step % seg
+
+  __device__ __forceinline__ GroupWalk(int64_t step, int64_t seg_, int64_t groups) {
+    const int64_t dq = step / seg_;
+    seg = static_cast<int>(seg_);
+    dr = static_cast<int>(step - dq * seg_);
+    step_at = dq * groups * seg_ + dr;
+    jump = (groups - 1) * seg_;
+  }
+  // Position of unit i of group g.
+  __device__ __forceinline__ void start(int64_t i, int64_t groups, int64_t g, int64_t& at,
+                                        int& e) const {
+    const int64_t o = i / seg;
+    e = static_cast<int>(i - o * seg);
+    at = (o * groups + g) * seg + e;
+  }
+  __device__ __forceinline__ void advance(int64_t& at, int& e) const {
+    at += step_at;
+    e += dr;
+    if (e >= seg) {
+      e -= seg;
+      at += jump;
+    }
+  }
+};
+
+// Where group g's element i lies (scalar paths only: one division).
+template <bool kGrouped>
+__device__ __forceinline__ int64_t element_at(int64_t i, int64_t seg, int64_t groups, int64_t g) {
+  if constexpr (!kGrouped) return i;
+  const int64_t o = i / seg;
+  return (o * groups + g) * seg + (i - o * seg);
+}
+
 // The compile-time fast path of the CUDA op (PAU's and KAT's default order).
 constexpr int kFastM = 5;
 constexpr int kFastN = 4;
@@ -125,18 +173,39 @@ constexpr int fwd_min_blocks() {
   return sizeof(scalar_t) == 2 ? 6 : (sizeof(scalar_t) == 4 ? 8 : 1);
 }
 
-template <typename R, typename scalar_t, int kS>
-constexpr int fwd_min_blocks_s() {
-  return (R::kM >= 0 && sizeof(scalar_t) == 2) ? kFwdShapes[kS].min_blocks
-                                               : fwd_min_blocks<R, scalar_t>();
+// Grouped kernels keep a segment position per unrolled vector: a third fewer resident blocks
+// asked of the compiler, which leaves room for it without spills (ptxas -v, sm_90).
+constexpr int grouped_blocks(int min_blocks, bool grouped) {
+  return grouped && min_blocks > 1 ? (min_blocks * 2) / 3 : min_blocks;
 }
 
-template <typename scalar_t, typename T, typename R, int kS = 0>
-__global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, scalar_t, kS>())) fwd_kernel(const scalar_t* __restrict__ x,
+template <typename R, typename scalar_t, int kS, bool kGrouped>
+constexpr int fwd_min_blocks_s() {
+  return grouped_blocks((R::kM >= 0 && sizeof(scalar_t) == 2) ? kFwdShapes[kS].min_blocks
+                                                              : fwd_min_blocks<R, scalar_t>(),
+                        kGrouped);
+}
+
+template <typename R, int kS, bool kGrouped>
+constexpr int bwd_min_blocks_s() {
+  return grouped_blocks(R::kM >= 0 ? kBwdShapes[kS].min_blocks : 1, kGrouped);
+}
+
+// Grouped (kGrouped): numel, a and b are the whole tensors; block row blockIdx.y = g evaluates
+// group g's numel / groups elements with coefficient rows a[g], b[g].
+template <typename scalar_t, typename T, typename R, int kS = 0, bool kGrouped = false>
+__global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, scalar_t, kS, kGrouped>())) fwd_kernel(const scalar_t* __restrict__ x,
                                                        scalar_t* __restrict__ y, int64_t numel,
                                                        const T* __restrict__ a, int m,
                                                        const T* __restrict__ b, int n,
-                                                       bool vec_ok) {
+                                                       bool vec_ok, int64_t groups = 1,
+                                                       int64_t seg = 1) {
+  const int64_t g = kGrouped ? blockIdx.y : 0;
+  if constexpr (kGrouped) {
+    numel /= groups;
+    a += g * (m + 1);
+    b += g * n;
+  }
   R r;
   r.load(a, m, b, n);
   using V = typename Vec<scalar_t>::Type;
@@ -149,19 +218,33 @@ __global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, s
     const int64_t nvec = numel / kV;
     const V* xv = reinterpret_cast<const V*>(x);
     V* yv = reinterpret_cast<V*>(y);
-    for (int64_t base = static_cast<int64_t>(blockIdx.x) * blockDim.x * kU + threadIdx.x;
-         base < nvec; base += stride * kU) {
+    const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x * kU + threadIdx.x;
+    // Grouped: where vector `first + u blockDim` of the group lies, kept per unrolled slot.
+    const GroupWalk walk(kGrouped ? stride * kU : 1, kGrouped ? seg / kV : 1, groups);
+    [[maybe_unused]] int64_t at[kU];
+    [[maybe_unused]] int off[kU];
+    if constexpr (kGrouped) {
+#pragma unroll
+      for (int u = 0; u < kU; ++u) walk.start(first + u * blockDim.x, groups, g, at[u], off[u]);
+    }
+    for (int64_t base = first; base < nvec; base += stride * kU) {
       V in[kU];
 #pragma unroll
       for (int u = 0; u < kU; ++u) {
         const int64_t i = base + static_cast<int64_t>(u) * blockDim.x;
-        if (i < nvec) in[u] = xv[i];
+        if (i < nvec) in[u] = xv[kGrouped ? at[u] : i];
       }
       if constexpr (kFwdShapes[kS].prefetch) {
 #pragma unroll
         for (int u = 0; u < kU; ++u) {
           const int64_t i = base + stride * kU + static_cast<int64_t>(u) * blockDim.x;
-          if (i < nvec) prefetch_l2(xv + i);
+          int64_t w = i;
+          if constexpr (kGrouped) {
+            int e = off[u];
+            w = at[u];
+            walk.advance(w, e);
+          }
+          if (i < nvec) prefetch_l2(xv + w);
         }
       }
 #pragma unroll
@@ -180,14 +263,16 @@ __global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, s
           }
           V out;
           pack<scalar_t>(ys, out);
-          yv[i] = out;
+          yv[kGrouped ? at[u] : i] = out;
         }
+        if constexpr (kGrouped) walk.advance(at[u], off[u]);
       }
     }
     done = nvec * kV;
   }
   for (int64_t i = done + tid; i < numel; i += stride) {
-    y[i] = static_cast<scalar_t>(r.forward(static_cast<T>(x[i])));
+    const int64_t w = element_at<kGrouped>(i, seg, groups, g);
+    y[w] = static_cast<scalar_t>(r.forward(static_cast<T>(x[w])));
   }
 }
 
@@ -198,13 +283,21 @@ __device__ __forceinline__ T warp_sum(T v) {
   return v;
 }
 
-template <typename scalar_t, typename T, typename R, bool kCoeffGrad, int kS = 0>
-__global__ void __launch_bounds__(kBwdShapes[kS].threads, (R::kM >= 0 ? kBwdShapes[kS].min_blocks : 1)) bwd_kernel(const scalar_t* __restrict__ g,
+template <typename scalar_t, typename T, typename R, bool kCoeffGrad, int kS = 0,
+          bool kGrouped = false>
+__global__ void __launch_bounds__(kBwdShapes[kS].threads, (bwd_min_blocks_s<R, kS, kGrouped>())) bwd_kernel(const scalar_t* __restrict__ g,
                                                        const scalar_t* __restrict__ x,
                                                        scalar_t* __restrict__ dx, int64_t numel,
                                                        const T* __restrict__ a, int m,
                                                        const T* __restrict__ b, int n,
-                                                       bool vec_ok, T* __restrict__ partial) {
+                                                       bool vec_ok, T* __restrict__ partial,
+                                                       int64_t groups = 1, int64_t seg = 1) {
+  const int64_t grp = kGrouped ? blockIdx.y : 0;
+  if constexpr (kGrouped) {
+    numel /= groups;
+    a += grp * (m + 1);
+    b += grp * n;
+  }
   R r;
   r.load(a, m, b, n);
   constexpr int kAcc = R::kCapAcc;
@@ -222,18 +315,26 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (R::kM >= 0 ? kBwdShap
     const V* xv = reinterpret_cast<const V*>(x);
     const V* gv = reinterpret_cast<const V*>(g);
     V* dv = reinterpret_cast<V*>(dx);
-    auto load = [&](int64_t at, V* xo, V* go) {
+    const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x * kU + threadIdx.x;
+    const GroupWalk walk(kGrouped ? stride * kU : 1, kGrouped ? seg / kV : 1, groups);
+    [[maybe_unused]] int64_t at[kU];
+    [[maybe_unused]] int off[kU];
+    if constexpr (kGrouped) {
+#pragma unroll
+      for (int u = 0; u < kU; ++u) walk.start(first + u * blockDim.x, groups, grp, at[u], off[u]);
+    }
+    auto load = [&](int64_t from, V* xo, V* go) {
 #pragma unroll
       for (int u = 0; u < kU; ++u) {
-        const int64_t i = at + static_cast<int64_t>(u) * blockDim.x;
+        const int64_t i = from + static_cast<int64_t>(u) * blockDim.x;
         if (i < nvec) {
-          xo[u] = xv[i];
-          go[u] = gv[i];
+          const int64_t w = kGrouped ? at[u] : i;
+          xo[u] = xv[w];
+          go[u] = gv[w];
         }
       }
     };
-    for (int64_t base = static_cast<int64_t>(blockIdx.x) * blockDim.x * kU + threadIdx.x;
-         base < nvec; base += stride * kU) {
+    for (int64_t base = first; base < nvec; base += stride * kU) {
       V xin[kU];
       V gin[kU];
       load(base, xin, gin);
@@ -241,9 +342,15 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (R::kM >= 0 ? kBwdShap
 #pragma unroll
         for (int u = 0; u < kU; ++u) {
           const int64_t i = base + stride * kU + static_cast<int64_t>(u) * blockDim.x;
+          int64_t w = i;
+          if constexpr (kGrouped) {
+            int e = off[u];
+            w = at[u];
+            walk.advance(w, e);
+          }
           if (i < nvec) {
-            prefetch_l2(xv + i);
-            prefetch_l2(gv + i);
+            prefetch_l2(xv + w);
+            prefetch_l2(gv + w);
           }
         }
       }
@@ -267,15 +374,17 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (R::kM >= 0 ? kBwdShap
           }
           V out;
           pack<scalar_t>(ds, out);
-          dv[i] = out;
+          dv[kGrouped ? at[u] : i] = out;
         }
+        if constexpr (kGrouped) walk.advance(at[u], off[u]);
       }
     }
     done = nvec * kV;
   }
   for (int64_t i = done + tid; i < numel; i += stride) {
-    dx[i] = static_cast<scalar_t>(
-        r.template backward<kCoeffGrad>(static_cast<T>(x[i]), static_cast<T>(g[i]), acc));
+    const int64_t w = element_at<kGrouped>(i, seg, groups, grp);
+    dx[w] = static_cast<scalar_t>(
+        r.template backward<kCoeffGrad>(static_cast<T>(x[w]), static_cast<T>(g[w]), acc));
   }
   if (!kCoeffGrad) return;
   // Block reduction in a fixed order: warp shuffles, then warp sums in warp order.
@@ -295,18 +404,22 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (R::kM >= 0 ? kBwdShap
   if (threadIdx.x < nacc) {
     T s = T(0);
     for (int w = 0; w < kThr / 32; ++w) s += smem[w][threadIdx.x];
-    partial[static_cast<int64_t>(blockIdx.x) * nacc + threadIdx.x] = s;
+    const int64_t row = static_cast<int64_t>(kGrouped ? blockIdx.y : 0) * gridDim.x + blockIdx.x;
+    partial[row * nacc + threadIdx.x] = s;
   }
 }
 
-// Second pass: column k of partial summed over blocks in a fixed order, in float64.
+// Second pass: column k of partial summed over blocks in a fixed order, in float64; grouped,
+// blockIdx.y = g sums group g's nblocks rows into da[g], db[g].
 template <typename T>
 __global__ void finish_kernel(const T* __restrict__ partial, int nblocks, int m, int n,
                               const T* __restrict__ b, int form, T* __restrict__ da,
                               T* __restrict__ db) {
   __shared__ double s[kThreads];
   const int k = blockIdx.x;
+  const int64_t grp = blockIdx.y;
   const int nacc = m + 1 + n;
+  partial += grp * nblocks * nacc;
   double v = 0.0;
   for (int i = threadIdx.x; i < nblocks; i += blockDim.x) v += static_cast<double>(partial[i * nacc + k]);
   s[threadIdx.x] = v;
@@ -318,9 +431,9 @@ __global__ void finish_kernel(const T* __restrict__ partial, int nblocks, int m,
   if (threadIdx.x == 0) {
     const T total = static_cast<T>(s[0]);
     if (k <= m) {
-      da[k] = total;
+      da[grp * (m + 1) + k] = total;
     } else {
-      db[k - m - 1] = finish_b<T>(form, total, b[k - m - 1]);
+      db[grp * n + k - m - 1] = finish_b<T>(form, total, b[grp * n + k - m - 1]);
     }
   }
 }
@@ -376,6 +489,31 @@ void launch_forms(int form, int m, int n, F&& f) {
   }
 }
 
+// Grid of a launch: one wave in x (split between the groups), the groups in y.
+template <typename K>
+dim3 grid_of(K kernel, int64_t work, int threads, const Layout& lay) {
+  const int64_t wave = grid_for(kernel, int64_t(1) << 40, threads);
+  const int64_t want = (work + threads - 1) / threads;
+  const int64_t per_group = std::max<int64_t>(1, wave / lay.groups);
+  return dim3(static_cast<unsigned>(std::max<int64_t>(1, std::min(want, per_group))),
+              static_cast<unsigned>(lay.groups));
+}
+
+// Grouped launches: the groups are grid rows; a segment position is an int.
+void check_cuda_layout(const Layout& lay) {
+  TORCH_CHECK(lay.groups <= 65535, "actfit: at most 65535 coefficient groups on CUDA, got ",
+              lay.groups);
+  TORCH_CHECK(lay.groups == 1 || lay.seg <= std::numeric_limits<int>::max(),
+              "actfit: grouped input rows of at most 2^31 - 1 elements on CUDA, got ", lay.seg);
+}
+
+// Forward and backward launch shapes: the half-type fast path may take another (from the
+// environment) ungrouped; grouped launches always use the default one (fewer instantiations).
+template <typename R, typename scalar_t>
+constexpr bool half_fast() {
+  return R::kM >= 0 && sizeof(scalar_t) == 2;
+}
+
 at::Tensor rational_fwd_cuda(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
                              c10::string_view form) {
   check_inputs(x, a, b);
@@ -385,29 +523,46 @@ at::Tensor rational_fwd_cuda(const at::Tensor& x, const at::Tensor& a, const at:
   const at::Tensor ac = a.contiguous();
   const at::Tensor bc = b.contiguous();
   at::Tensor y = at::empty(x.sizes(), x.options());
-  const int m = static_cast<int>(a.numel()) - 1;
-  const int n = static_cast<int>(b.numel());
+  const int m = static_cast<int>(a.size(-1)) - 1;
+  const int n = static_cast<int>(b.size(-1));
   const int64_t numel = x.numel();
   if (numel == 0) return y;
+  const Layout lay = layout_of(x, a);
+  const bool grouped = lay.groups > 1;
+  check_cuda_layout(lay);
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "rational_fwd", [&] {
     using T = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
-    const bool vec_ok = aligned16(xc.data_ptr()) && aligned16(y.data_ptr());
-    const int64_t nvec = (numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize;
-    int grid = 0;
+    constexpr int kV = Vec<scalar_t>::kSize;
+    const bool vec_ok = aligned16(xc.data_ptr()) && aligned16(y.data_ptr()) &&
+                        (!grouped || lay.seg % kV == 0);
+    const int64_t nvec = (lay.per_group + kV - 1) / kV;
     static const int fwd_shape = shape_from_env("ACTFIT_CUDA_FWD_CFG", kDefaultFwd, kNumFwd);
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
-      const int shape = (R::kM >= 0 && sizeof(scalar_t) == 2) ? fwd_shape : 0;
+      const int shape = half_fast<R, scalar_t>() ? (grouped ? kDefaultFwd : fwd_shape) : 0;
       with_shape<kNumFwd>(shape, [&](auto sc) {
         constexpr int kS = decltype(sc)::value;
-        if constexpr (kS == 0 || (R::kM >= 0 && sizeof(scalar_t) == 2)) {
-          constexpr int threads = kFwdShapes[kS].threads;
-          grid = grid_for(fwd_kernel<scalar_t, T, R, kS>, nvec, threads);
-          fwd_kernel<scalar_t, T, R, kS><<<grid, threads, 0, stream>>>(
-              xc.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), numel, ac.data_ptr<T>(), m,
-              bc.data_ptr<T>(), n, vec_ok);
-          C10_CUDA_KERNEL_LAUNCH_CHECK();
+        constexpr int threads = kFwdShapes[kS].threads;
+        const scalar_t* xp = xc.data_ptr<scalar_t>();
+        scalar_t* yp = y.data_ptr<scalar_t>();
+        const T* ap = ac.data_ptr<T>();
+        const T* bp = bc.data_ptr<T>();
+        if constexpr (kS == 0 || half_fast<R, scalar_t>()) {
+          if (!grouped) {
+            const int grid = grid_for(fwd_kernel<scalar_t, T, R, kS>, nvec, threads);
+            fwd_kernel<scalar_t, T, R, kS>
+                <<<grid, threads, 0, stream>>>(xp, yp, numel, ap, m, bp, n, vec_ok);
+            C10_CUDA_KERNEL_LAUNCH_CHECK();
+          }
+        }
+        if constexpr (kS == (half_fast<R, scalar_t>() ? kDefaultFwd : 0)) {
+          if (grouped) {
+            const dim3 grid = grid_of(fwd_kernel<scalar_t, T, R, kS, true>, nvec, threads, lay);
+            fwd_kernel<scalar_t, T, R, kS, true><<<grid, threads, 0, stream>>>(
+                xp, yp, numel, ap, m, bp, n, vec_ok, lay.groups, lay.seg);
+            C10_CUDA_KERNEL_LAUNCH_CHECK();
+          }
         }
       });
     });
@@ -434,47 +589,62 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rational_bwd_cuda(const at::Tenso
   const bool fill = !coeff_grad || numel == 0;
   at::Tensor da = fill ? at::zeros(a.sizes(), a.options()) : at::empty(a.sizes(), a.options());
   at::Tensor db = fill ? at::zeros(b.sizes(), b.options()) : at::empty(b.sizes(), b.options());
-  const int m = static_cast<int>(a.numel()) - 1;
-  const int n = static_cast<int>(b.numel());
+  const int m = static_cast<int>(a.size(-1)) - 1;
+  const int n = static_cast<int>(b.size(-1));
   const int nacc = m + 1 + n;
   if (numel == 0) return {dx, da, db};
+  const Layout lay = layout_of(x, a);
+  const bool grouped = lay.groups > 1;
+  check_cuda_layout(lay);
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream().stream();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "rational_bwd", [&] {
     using T = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
-    const bool vec_ok =
-        aligned16(xc.data_ptr()) && aligned16(gc.data_ptr()) && aligned16(dx.data_ptr());
-    const int64_t nvec = (numel + Vec<scalar_t>::kSize - 1) / Vec<scalar_t>::kSize;
-    int grid = 0;
+    constexpr int kV = Vec<scalar_t>::kSize;
+    const bool vec_ok = aligned16(xc.data_ptr()) && aligned16(gc.data_ptr()) &&
+                        aligned16(dx.data_ptr()) && (!grouped || lay.seg % kV == 0);
+    const int64_t nvec = (lay.per_group + kV - 1) / kV;
+    dim3 grid;
     at::Tensor partial;
     T* pp = nullptr;
     static const int bwd_shape = shape_from_env("ACTFIT_CUDA_BWD_CFG", kDefaultBwd, kNumBwd);
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
-      const int shape = (R::kM >= 0 && sizeof(scalar_t) == 2) ? bwd_shape : 0;
+      const int shape = half_fast<R, scalar_t>() ? (grouped ? kDefaultBwd : bwd_shape) : 0;
       with_shape<kNumBwd>(shape, [&](auto sc) {
         constexpr int kS = decltype(sc)::value;
-        if constexpr (kS == 0 || (R::kM >= 0 && sizeof(scalar_t) == 2)) {
-          constexpr int threads = kBwdShapes[kS].threads;
-          grid = coeff_grad ? grid_for(bwd_kernel<scalar_t, T, R, true, kS>, nvec, threads)
-                            : grid_for(bwd_kernel<scalar_t, T, R, false, kS>, nvec, threads);
+        constexpr int threads = kBwdShapes[kS].threads;
+        // Calls launch(kernel<kCoeffGrad, kGrouped>) for this launch's variant.
+        auto run = [&](auto kernel) {
+          grid = grouped ? grid_of(kernel, nvec, threads, lay)
+                         : dim3(static_cast<unsigned>(grid_for(kernel, nvec, threads)));
           if (coeff_grad) {
-            partial = at::empty({grid, nacc}, a.options());
+            partial = at::empty({int64_t(grid.x) * grid.y, nacc}, a.options());
             pp = partial.data_ptr<T>();
-            bwd_kernel<scalar_t, T, R, true, kS><<<grid, threads, 0, stream>>>(
-                gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(),
-                numel, ac.data_ptr<T>(), m, bc.data_ptr<T>(), n, vec_ok, pp);
-          } else {
-            bwd_kernel<scalar_t, T, R, false, kS><<<grid, threads, 0, stream>>>(
-                gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(), dx.data_ptr<scalar_t>(),
-                numel, ac.data_ptr<T>(), m, bc.data_ptr<T>(), n, vec_ok, nullptr);
           }
+          kernel<<<grid, threads, 0, stream>>>(gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(),
+                                               dx.data_ptr<scalar_t>(), numel, ac.data_ptr<T>(),
+                                               m, bc.data_ptr<T>(), n, vec_ok, pp, lay.groups,
+                                               lay.seg);
           C10_CUDA_KERNEL_LAUNCH_CHECK();
+        };
+        if constexpr (kS == 0 || half_fast<R, scalar_t>()) {
+          if (!grouped) {
+            if (coeff_grad) run(bwd_kernel<scalar_t, T, R, true, kS>);
+            else run(bwd_kernel<scalar_t, T, R, false, kS>);
+          }
+        }
+        if constexpr (kS == (half_fast<R, scalar_t>() ? kDefaultBwd : 0)) {
+          if (grouped) {
+            if (coeff_grad) run(bwd_kernel<scalar_t, T, R, true, kS, true>);
+            else run(bwd_kernel<scalar_t, T, R, false, kS, true>);
+          }
         }
       });
     });
     if (coeff_grad) {
-      finish_kernel<T><<<nacc, kThreads, 0, stream>>>(pp, grid, m, n, bc.data_ptr<T>(), f,
-                                                       da.data_ptr<T>(), db.data_ptr<T>());
+      finish_kernel<T><<<dim3(nacc, grid.y), kThreads, 0, stream>>>(
+          pp, static_cast<int>(grid.x), m, n, bc.data_ptr<T>(), f, da.data_ptr<T>(),
+          db.data_ptr<T>());
       C10_CUDA_KERNEL_LAUNCH_CHECK();
     }
   });
