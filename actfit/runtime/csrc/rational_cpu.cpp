@@ -104,6 +104,7 @@ struct Pieces {
       : chunk(std::max(kMinChunk, kChunk / lay.groups / kLanes * kLanes)),
         per_group((lay.per_group + chunk - 1) / chunk),
         count(lay.groups * per_group) {}
+  static int64_t group(const Layout& lay, int64_t p) { return p % lay.groups; }
 };
 
 // The contiguous runs that a batch of lanes reads and writes: run r puts the elements at
@@ -181,6 +182,20 @@ inline void scatter(const Runs& runs, const T* in, scalar_t* p) {
   }
 }
 
+// Calls f(runs, len) for each batch of kLanes (or fewer, at the end) of piece p's elements.
+template <bool kGrouped, typename F>
+inline void for_each_batch(const Layout& lay, const Pieces& pieces, int64_t p, Runs& runs,
+                           F&& f) {
+  const int64_t c = p / lay.groups;
+  const int64_t end = std::min(lay.per_group, (c + 1) * pieces.chunk);
+  Walker<kGrouped> walk(lay, Pieces::group(lay, p), c * pieces.chunk);
+  for (int64_t i = c * pieces.chunk; i < end; i += kLanes) {
+    const int len = static_cast<int>(std::min<int64_t>(kLanes, end - i));
+    walk.next(len, runs);
+    f(runs, len);
+  }
+}
+
 template <bool kGrouped, typename R, typename scalar_t, typename T = typename R::Scalar>
 void fwd_loop(const R* rs, const Layout& lay, const scalar_t* xp, scalar_t* yp) {
   const Pieces pieces(lay);
@@ -189,15 +204,9 @@ void fwd_loop(const R* rs, const Layout& lay, const scalar_t* xp, scalar_t* yp) 
     T ys[kLanes];
     Runs runs;
     for (int64_t p = p0; p < p1; ++p) {
-      const int64_t c = p / lay.groups;
-      const int64_t g = p - c * lay.groups;
-      const R r = rs[g];
-      const int64_t end = std::min(lay.per_group, (c + 1) * pieces.chunk);
-      Walker<kGrouped> walk(lay, g, c * pieces.chunk);
-      for (int64_t i = c * pieces.chunk; i < end; i += kLanes) {
-        const int len = static_cast<int>(std::min<int64_t>(kLanes, end - i));
-        walk.next(len, runs);
-        gather(runs, len, xp, xs);
+      const R r = rs[Pieces::group(lay, p)];
+      for_each_batch<kGrouped>(lay, pieces, p, runs, [&](const Runs& batch, int len) {
+        gather(batch, len, xp, xs);
         if (all_direct(r, xs)) {
 #pragma omp simd
           for (int l = 0; l < kLanes; ++l) ys[l] = r.forward_direct(xs[l]);
@@ -205,8 +214,8 @@ void fwd_loop(const R* rs, const Layout& lay, const scalar_t* xp, scalar_t* yp) 
 #pragma omp simd
           for (int l = 0; l < kLanes; ++l) ys[l] = r.forward(xs[l]);
         }
-        scatter(runs, ys, yp);
-      }
+        scatter(batch, ys, yp);
+      });
     }
   });
 }
@@ -226,18 +235,12 @@ void bwd_loop(const R* rs, const Layout& lay, const scalar_t* gp, const scalar_t
     T acc[kAcc][kLanes];
     Runs runs;
     for (int64_t p = p0; p < p1; ++p) {
-      const int64_t c = p / lay.groups;
-      const int64_t g = p - c * lay.groups;
-      const R r = rs[g];
+      const R r = rs[Pieces::group(lay, p)];
       for (int k = 0; k < kAcc; ++k)
         for (int l = 0; l < kLanes; ++l) acc[k][l] = T(0);
-      const int64_t end = std::min(lay.per_group, (c + 1) * pieces.chunk);
-      Walker<kGrouped> walk(lay, g, c * pieces.chunk);
-      for (int64_t i = c * pieces.chunk; i < end; i += kLanes) {
-        const int len = static_cast<int>(std::min<int64_t>(kLanes, end - i));
-        walk.next(len, runs);
-        gather(runs, len, xp, xs);
-        gather(runs, len, gp, gs);
+      for_each_batch<kGrouped>(lay, pieces, p, runs, [&](const Runs& batch, int len) {
+        gather(batch, len, xp, xs);
+        gather(batch, len, gp, gs);
         if (all_direct(r, xs)) {
           // Lane l accumulates straight into column l of acc: unit-stride across lanes, so the
           // lanes vectorise (a per-lane scratch array transposed afterwards does not).
@@ -256,8 +259,8 @@ void bwd_loop(const R* rs, const Layout& lay, const scalar_t* gp, const scalar_t
             }
           }
         }
-        scatter(runs, dx, dxp);
-      }
+        scatter(batch, dx, dxp);
+      });
       if (kCoeffGrad) {
         for (int k = 0; k < nacc; ++k) {
           double s = 0.0;

@@ -104,6 +104,41 @@ struct GroupWalk {
   }
 };
 
+// Where each of a thread's kU unrolled vectors lies: grouped, a GroupWalk position per slot
+// (vector first + u blockDim of the group, then one grid stride on per loop step); ungrouped,
+// the vector index itself, and nothing is kept.
+template <bool kGrouped, int kU>
+struct VecSlots {
+  GroupWalk walk;
+  int64_t at[kU];
+  int off[kU];
+
+  __device__ __forceinline__ VecSlots(int64_t first, int64_t step, int64_t segv, int64_t groups,
+                                      int64_t g)
+      : walk(kGrouped ? step : 1, kGrouped ? segv : 1, groups) {
+    if constexpr (kGrouped) {
+#pragma unroll
+      for (int u = 0; u < kU; ++u) walk.start(first + u * blockDim.x, groups, g, at[u], off[u]);
+    }
+  }
+  // Address of slot u's vector, whose index is i.
+  __device__ __forceinline__ int64_t addr(int u, int64_t i) const {
+    if constexpr (kGrouped) return at[u];
+    return i;
+  }
+  // Address of slot u's next vector (index i), for a prefetch.
+  __device__ __forceinline__ int64_t next_addr(int u, int64_t i) const {
+    if constexpr (!kGrouped) return i;
+    int e = off[u];
+    int64_t w = at[u];
+    walk.advance(w, e);
+    return w;
+  }
+  __device__ __forceinline__ void advance(int u) {
+    if constexpr (kGrouped) walk.advance(at[u], off[u]);
+  }
+};
+
 // Where group g's element i lies (scalar paths only: one division).
 template <bool kGrouped>
 __device__ __forceinline__ int64_t element_at(int64_t i, int64_t seg, int64_t groups, int64_t g) {
@@ -219,32 +254,19 @@ __global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, s
     const V* xv = reinterpret_cast<const V*>(x);
     V* yv = reinterpret_cast<V*>(y);
     const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x * kU + threadIdx.x;
-    // Grouped: where vector `first + u blockDim` of the group lies, kept per unrolled slot.
-    const GroupWalk walk(kGrouped ? stride * kU : 1, kGrouped ? seg / kV : 1, groups);
-    [[maybe_unused]] int64_t at[kU];
-    [[maybe_unused]] int off[kU];
-    if constexpr (kGrouped) {
-#pragma unroll
-      for (int u = 0; u < kU; ++u) walk.start(first + u * blockDim.x, groups, g, at[u], off[u]);
-    }
+    VecSlots<kGrouped, kU> slot(first, stride * kU, seg / kV, groups, g);
     for (int64_t base = first; base < nvec; base += stride * kU) {
       V in[kU];
 #pragma unroll
       for (int u = 0; u < kU; ++u) {
         const int64_t i = base + static_cast<int64_t>(u) * blockDim.x;
-        if (i < nvec) in[u] = xv[kGrouped ? at[u] : i];
+        if (i < nvec) in[u] = xv[slot.addr(u, i)];
       }
       if constexpr (kFwdShapes[kS].prefetch) {
 #pragma unroll
         for (int u = 0; u < kU; ++u) {
           const int64_t i = base + stride * kU + static_cast<int64_t>(u) * blockDim.x;
-          int64_t w = i;
-          if constexpr (kGrouped) {
-            int e = off[u];
-            w = at[u];
-            walk.advance(w, e);
-          }
-          if (i < nvec) prefetch_l2(xv + w);
+          if (i < nvec) prefetch_l2(xv + slot.next_addr(u, i));
         }
       }
 #pragma unroll
@@ -263,9 +285,9 @@ __global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, s
           }
           V out;
           pack<scalar_t>(ys, out);
-          yv[kGrouped ? at[u] : i] = out;
+          yv[slot.addr(u, i)] = out;
         }
-        if constexpr (kGrouped) walk.advance(at[u], off[u]);
+        slot.advance(u);
       }
     }
     done = nvec * kV;
@@ -316,19 +338,13 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (bwd_min_blocks_s<R, k
     const V* gv = reinterpret_cast<const V*>(g);
     V* dv = reinterpret_cast<V*>(dx);
     const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x * kU + threadIdx.x;
-    const GroupWalk walk(kGrouped ? stride * kU : 1, kGrouped ? seg / kV : 1, groups);
-    [[maybe_unused]] int64_t at[kU];
-    [[maybe_unused]] int off[kU];
-    if constexpr (kGrouped) {
-#pragma unroll
-      for (int u = 0; u < kU; ++u) walk.start(first + u * blockDim.x, groups, grp, at[u], off[u]);
-    }
+    VecSlots<kGrouped, kU> slot(first, stride * kU, seg / kV, groups, grp);
     auto load = [&](int64_t from, V* xo, V* go) {
 #pragma unroll
       for (int u = 0; u < kU; ++u) {
         const int64_t i = from + static_cast<int64_t>(u) * blockDim.x;
         if (i < nvec) {
-          const int64_t w = kGrouped ? at[u] : i;
+          const int64_t w = slot.addr(u, i);
           xo[u] = xv[w];
           go[u] = gv[w];
         }
@@ -342,13 +358,8 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (bwd_min_blocks_s<R, k
 #pragma unroll
         for (int u = 0; u < kU; ++u) {
           const int64_t i = base + stride * kU + static_cast<int64_t>(u) * blockDim.x;
-          int64_t w = i;
-          if constexpr (kGrouped) {
-            int e = off[u];
-            w = at[u];
-            walk.advance(w, e);
-          }
           if (i < nvec) {
+            const int64_t w = slot.next_addr(u, i);
             prefetch_l2(xv + w);
             prefetch_l2(gv + w);
           }
@@ -374,9 +385,9 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (bwd_min_blocks_s<R, k
           }
           V out;
           pack<scalar_t>(ds, out);
-          dv[kGrouped ? at[u] : i] = out;
+          dv[slot.addr(u, i)] = out;
         }
-        if constexpr (kGrouped) walk.advance(at[u], off[u]);
+        slot.advance(u);
       }
     }
     done = nvec * kV;
