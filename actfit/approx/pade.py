@@ -690,6 +690,8 @@ def _doublets(
     if len(res.denominator) < 2 or doublet_tol <= 0:
         return []
     mp = _mp()
+    from mpmath.libmp import NoConvergence
+
     with mp.workdps(dps):
         num = [_to_mpf(v) for v in res.numerator]
         den = [_to_mpf(v) for v in res.denominator]
@@ -697,8 +699,13 @@ def _doublets(
         size = max(abs(_to_mpf(v)) * gamma**k for k, v in enumerate(coeffs))
         try:
             roots = mp.polyroots(den[::-1], maxsteps=400, extraprec=4 * dps)
-        except mp.NoConvergence:  # pragma: no cover - then no pole is called spurious
-            return []
+        except NoConvergence:
+            # A multiple root (e.g. Q = (1 + x)^3): Durand-Kerner cannot reach the working
+            # precision there. Double-precision roots still tell a pole whose residue is
+            # negligible from one whose is not (at a multiple root Q' is ~0: a large residue).
+            import numpy as np
+
+            roots = [mp.mpc(z) for z in np.roots([float(v) for v in den[::-1]])]
         dq = [k * den[k] for k in range(1, len(den))]
         out = []
         for z in roots:
