@@ -348,6 +348,45 @@ ACTFIT_UNROLL
   }
 };
 
+// Host-side dispatch, shared by the CPU and CUDA ops: calls f(Rational<T, FORM, MC, NC>{}) for
+// the run-time form, with the first compile-time order Order<MC, NC> of the list that equals
+// (m, n) (exact for any coefficient values, a zero top denominator coefficient included), else
+// the generic run-time-degree type. f loads or launches with that type.
+template <int MC, int NC>
+struct Order {
+  static constexpr int kM = MC;
+  static constexpr int kN = NC;
+};
+
+template <typename T, int FORM, typename F>
+void with_order(int, int, F&& f) {
+  f(Rational<T, FORM, -1, -1>{});
+}
+
+template <typename T, int FORM, typename O, typename... Os, typename F>
+void with_order(int m, int n, F&& f) {
+  if (m == O::kM && n == O::kN) {
+    f(Rational<T, FORM, O::kM, O::kN>{});
+  } else {
+    with_order<T, FORM, Os...>(m, n, f);
+  }
+}
+
+template <typename T, typename... Orders, typename F>
+void with_rational_type(int form, int m, int n, F&& f) {
+  switch (form) {
+    case kPlain:
+      with_order<T, kPlain, Orders...>(m, n, f);
+      break;
+    case kSafe:
+      with_order<T, kSafe, Orders...>(m, n, f);
+      break;
+    default:
+      with_order<T, kAbs, Orders...>(m, n, f);
+      break;
+  }
+}
+
 // Combine a coefficient-gradient sum into the gradient of b_k (safe form: times sign(b_k)).
 template <typename T>
 ACTFIT_HD T finish_b(int form, T sum, T bk) {

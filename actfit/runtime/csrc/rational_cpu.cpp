@@ -272,32 +272,10 @@ void bwd_loop(const R* rs, const Layout& lay, const scalar_t* gp, const scalar_t
   });
 }
 
-// Calls f(R{}) with the Rational type for (m, n): a fast path (exact whatever the effective
-// denominator degree) or the generic one.
-template <typename T, int FORM, typename F>
-void with_rational(int m, int n, F&& f) {
-  if (m == 5 && n == 4) {
-    f(Rational<T, FORM, 5, 4>{});
-  } else if (m == 3 && n == 2) {
-    f(Rational<T, FORM, 3, 2>{});
-  } else {
-    f(Rational<T, FORM, -1, -1>{});
-  }
-}
-
+// The CPU's compile-time fast paths.
 template <typename T, typename F>
 void with_form(int form, int m, int n, F&& f) {
-  switch (form) {
-    case kPlain:
-      with_rational<T, kPlain>(m, n, f);
-      break;
-    case kSafe:
-      with_rational<T, kSafe>(m, n, f);
-      break;
-    default:
-      with_rational<T, kAbs>(m, n, f);
-      break;
-  }
+  with_rational_type<T, Order<5, 4>, Order<3, 2>>(form, m, n, f);
 }
 
 // One loaded Rational per group (coefficient rows a[g], b[g]).

@@ -475,29 +475,10 @@ void with_shape(int i, F&& f) {
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
-// Calls f(R{}) with the fast [5,4] variant when m == 5 and n == 4, else with the generic one.
-template <typename T, int FORM, typename F>
-void launch_variants(int m, int n, F&& f) {
-  if (m == kFastM && n == kFastN) {
-    f(Rational<T, FORM, kFastM, kFastN>{});
-  } else {
-    f(Rational<T, FORM, -1, -1>{});
-  }
-}
-
+// The CUDA op's compile-time fast path: [5,4] (PAU's and KAT's default order).
 template <typename T, typename F>
 void launch_forms(int form, int m, int n, F&& f) {
-  switch (form) {
-    case kPlain:
-      launch_variants<T, kPlain>(m, n, f);
-      break;
-    case kSafe:
-      launch_variants<T, kSafe>(m, n, f);
-      break;
-    default:
-      launch_variants<T, kAbs>(m, n, f);
-      break;
-  }
+  with_rational_type<T, Order<kFastM, kFastN>>(form, m, n, f);
 }
 
 // Grid of a launch: one wave in x (split between the groups), the groups in y.
