@@ -1,0 +1,177 @@
+"""Golden CLI outputs: every subcommand's ``--json`` document for a fixed set of commands.
+
+The documents were recorded before the structure refactor (issue 11) and must stay the same:
+the test compares structure, strings and integers exactly and floats to 1e-9 relative, and
+ignores only what legitimately changes from run to run (provenance timestamps and versions,
+wall-clock seconds, throughput, temporary paths).
+
+Regenerate (only for an intended change of output, with the reason in the commit message):
+``ACTFIT_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/test_cli_golden.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from actfit.cli import app
+
+GOLDEN = Path(__file__).parent / "golden" / "cli"
+REGEN = os.environ.get("ACTFIT_REGEN_GOLDEN") == "1"
+VOLATILE = {"provenance", "actfit_version", "seconds", "gbps", "peak_fraction", "device_name"}
+RTOL = 1e-9
+
+# Files the commands below read; each is made by the command that names it in `makes`.
+KAT = {
+    "leaky_relu": {
+        "init_w_numerator": [0.0298, 0.618, 2.323, 3.052, 1.485, 0.251],
+        "init_w_denominator": [1.142, 4.393, 0.872, 0.347],
+        "lb": -3.0,
+        "ub": 3.0,
+    },
+    "gelu": {
+        "init_w_numerator": [-0.0012, 0.5, 0.9, 0.54, 0.12, 0.009],
+        "init_w_denominator": [0.01, 1.2, 0.0, 0.18],
+        "lb": -3.0,
+        "ub": 3.0,
+    },
+}
+
+# (name, argv, expected exit code); {d} is the working folder.
+CASES: list[tuple[str, list[str], int]] = [
+    ("lsq_leaky", ["lsq", "leaky_relu", "--slope", "0.01", "--range", "-3", "3",
+                   "--out", "{d}/leaky.json", "--json"], 0),
+    ("lsq_gelu_safe", ["lsq", "gelu", "--out", "{d}/gelu.json", "--json"], 0),
+    ("lsq_gelu_plain", ["lsq", "gelu", "--form", "plain", "--out", "{d}/gelu_plain.json",
+                        "--json"], 0),
+    ("lsq_gelu_abs", ["lsq", "gelu", "--form", "abs", "--out", "{d}/gelu_abs.npz", "--json"], 0),
+    ("lsq_swish_normal", ["lsq", "swish", "--order", "3,2", "--range", "-5", "5",
+                          "--weight", "normal", "--json"], 0),
+    ("lsq_tanh_alias", ["lsq", "tanh", "--order", "4,4", "--form", "A", "--json"], 0),
+    ("lsq_expr", ["lsq", "x*tanh(log(1+exp(x)))", "--order", "3,3", "--json"], 0),
+    ("lsq_elu_param", ["lsq", "elu", "-p", "alpha=0.5", "--order", "4,3", "--range", "-2", "4",
+                       "--form", "plain", "--json"], 0),
+    ("pade_swish", ["pade", "swish", "--order", "5,4", "--json"], 0),
+    ("pade_tanh_exact", ["pade", "tanh", "--order", "5,4", "--exact", "--json"], 0),
+    ("pade_gelu_lowered", ["pade", "gelu", "--order", "4,4", "--json"], 0),
+    ("pade_tanh_degenerate", ["pade", "tanh", "--order", "2,1", "--json"], 0),
+    ("pade_relu_center", ["pade", "relu", "--center", "1", "--order", "3,2", "--exact",
+                          "--json"], 0),
+    ("minimax_gelu_plain", ["minimax", "gelu", "--order", "5,4", "--form", "plain",
+                            "--out", "{d}/mm_gelu.json", "--json"], 0),
+    ("minimax_relu_plain", ["minimax", "relu", "--order", "4,4", "--form", "plain", "--json"], 0),
+    ("minimax_swish_safe", ["minimax", "swish", "--order", "4,4", "--json"], 0),
+    ("minimax_sigmoid_abs", ["minimax", "sigmoid", "--order", "3,3", "--form", "abs",
+                             "--json"], 0),
+    ("minimax_tanh_polefree", ["minimax", "tanh", "--order", "4,4", "--form", "plain",
+                               "--pole-free", "--json"], 0),
+    ("minimax_gelu_relative", ["minimax", "gelu", "--order", "3,3", "--form", "plain",
+                               "--weight", "relative", "--json"], 0),
+    ("check_ours", ["check", "{d}/gelu.json", "--json"], 0),
+    ("check_ours_npz", ["check", "{d}/gelu_abs.npz", "--json"], 0),
+    ("check_wrong_form", ["check", "{d}/leaky.json", "--form", "abs", "--json"], 1),
+    ("check_list", ["check", "--numerator", "0.0298,0.618,2.32,3.05,1.49,0.251",
+                    "--denominator", "-1.14,4.39,0.871,0.347", "--form", "safe",
+                    "--target", "leaky_relu", "--json"], 0),
+    ("check_kat_all", ["check", "{d}/kat.json", "--all", "--form", "safe", "--json"], 1),
+    ("table_slopes", ["table", "leaky_relu", "--slopes", "0.01,0.2", "--orders", "5,4",
+                      "--form", "safe", "--out", "{d}/pau.json",
+                      "--format", "rational_activations", "--json"], 0),
+    ("check_ra_all", ["check", "{d}/pau.rational_activations.json", "--all", "--json"], 0),
+    ("check_tables_name", ["check", "{d}/pau.json", "--name", "1", "--json"], 0),
+    ("table_forms", ["table", "gelu", "swish", "--orders", "3/2 5/4", "--form", "safe,abs",
+                     "--json"], 0),
+    ("table_minimax", ["table", "gelu", "--method", "minimax", "--form", "plain",
+                       "--orders", "4,4", "--json"], 0),
+    ("table_pade", ["table", "swish", "tanh", "--method", "pade", "--orders", "3,2",
+                    "--form", "plain", "--json"], 0),
+    ("validate_safe", ["validate", "{d}/gelu.json", "--dtype", "float32,bfloat16", "--json"], 0),
+    ("validate_plain", ["validate", "{d}/mm_gelu.json", "--dtype", "float64,float16",
+                        "--json"], 0),
+    ("validate_abs", ["validate", "{d}/gelu_abs.npz", "--dtype", "float32", "--json"], 0),
+]
+
+
+def _normalise(doc: Any, folder: str) -> Any:
+    if isinstance(doc, dict):
+        return {k: _normalise(v, folder) for k, v in doc.items() if k not in VOLATILE}
+    if isinstance(doc, list):
+        return [_normalise(v, folder) for v in doc]
+    if isinstance(doc, str):
+        return doc.replace(folder, "<d>")
+    return doc
+
+
+def _compare(got: Any, want: Any, where: str = "$") -> None:
+    if isinstance(want, float) or isinstance(got, float):
+        assert isinstance(got, int | float) and isinstance(want, int | float), where
+        assert math.isclose(got, want, rel_tol=RTOL, abs_tol=1e-300), (where, got, want)
+        return
+    assert type(got) is type(want), (where, got, want)
+    if isinstance(want, dict):
+        assert list(got) == list(want), (where, list(got), list(want))
+        for k in want:
+            _compare(got[k], want[k], f"{where}.{k}")
+    elif isinstance(want, list):
+        assert len(got) == len(want), (where, len(got), len(want))
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            _compare(g, w, f"{where}[{i}]")
+    else:
+        assert got == want, (where, got, want)
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, Any]]:
+    folder = tmp_path_factory.mktemp("golden")
+    (folder / "kat.json").write_text(json.dumps(KAT))
+    runner = CliRunner()
+    results: dict[str, tuple[int, Any]] = {}
+    for name, argv, _ in CASES:
+        args = [a.replace("{d}", str(folder)) for a in argv]
+        res = runner.invoke(app, args)
+        try:
+            doc = json.loads(res.stdout)
+        except json.JSONDecodeError:
+            doc = {"stdout": res.stdout, "exception": repr(res.exception)}
+        results[name] = (res.exit_code, _normalise(doc, str(folder)))
+    return results
+
+
+def test_every_subcommand_is_covered() -> None:
+    commands = {argv[0] for _, argv, _ in CASES}
+    assert commands == {"lsq", "pade", "minimax", "check", "table", "validate"}
+    forms = " ".join(" ".join(argv) for _, argv, _ in CASES)
+    for form in ("plain", "safe", "abs"):
+        assert form in forms
+
+
+@pytest.mark.parametrize("name, argv, code", CASES, ids=[c[0] for c in CASES])
+def test_cli_json_is_unchanged(
+    outputs: dict[str, tuple[int, Any]], name: str, argv: list[str], code: int
+) -> None:
+    exit_code, doc = outputs[name]
+    assert exit_code == code, doc
+    path = GOLDEN / f"{name}.json"
+    if REGEN:
+        path.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+        return
+    want = json.loads(path.read_text())
+    _compare(doc, want)
+
+
+def test_targets_listing_is_unchanged() -> None:
+    res = CliRunner().invoke(app, ["targets"], terminal_width=200)
+    assert res.exit_code == 0
+    text = re.sub(r"[ \t]+\n", "\n", res.stdout)
+    path = GOLDEN / "targets.txt"
+    if REGEN:
+        path.write_text(text)
+        return
+    assert text == path.read_text()
