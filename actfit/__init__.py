@@ -11,9 +11,13 @@ Public names are loaded lazily, so ``import actfit`` (and ``actfit --help``) sta
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("actfit")  # one source of truth: pyproject.toml
+except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+    __version__ = "0+unknown"
 
 _LAZY = {
     "ActfitError": "actfit.errors",

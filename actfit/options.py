@@ -9,13 +9,33 @@ from __future__ import annotations
 import math
 import numbers
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from actfit.errors import OrderError, ParameterError, RangeError
 
-__all__ = ["MAX_DEGREE", "as_range", "check_order", "check_range", "parse_order", "parse_params"]
+__all__ = [
+    "DEFAULT_ORDER",
+    "DEFAULT_RANGE",
+    "MAX_DEGREE",
+    "Progress",
+    "as_range",
+    "check_order",
+    "check_range",
+    "parse_order",
+    "parse_params",
+]
 
 MAX_DEGREE = 12
+"""The largest numerator or denominator degree a fitter accepts."""
+DEFAULT_ORDER: tuple[int, int] = (5, 4)
+"""The type [m, n] every fitter and command uses unless told otherwise."""
+DEFAULT_RANGE: tuple[float, float] = (-3.0, 3.0)
+"""The fit range every fitter and command uses unless told otherwise."""
+
+Progress = Callable[[str, float], None]
+"""A progress callback shared by the fitters: ``progress(stage, fraction_done)``.
+
+The library is silent without one; the command line draws a bar or prints a line from it."""
 _ORDER_RE = re.compile(r"^\s*\[?\s*([+-]?\d+)\s*[,/ ]\s*([+-]?\d+)\s*\]?\s*$")
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "Param",
     "Target",
     "TargetInfo",
+    "as_target",
     "check_finite",
     "from_dict",
     "get_target",
@@ -1704,6 +1705,31 @@ def resolve_target(spec: str, params: Mapping[str, float] | None = None) -> Targ
             )
         return parse_expression(s)
     raise _unknown(spec)
+
+
+def as_target(target: Target | str, params: Mapping[str, float] | None = None) -> Target:
+    """Return the target a library call names: a :class:`Target`, a registry name or an
+    expression in ``x``, with parameters given as a mapping (``{"slope": 0.1}``).
+
+    The public fitters call this first, so ``fit_lsq("leaky_relu", slope=0.1)``,
+    ``fit_lsq("x*tanh(x)")`` and ``fit_lsq(get_target("gelu"))`` all work.
+
+    Raises:
+        UnknownTargetError: not a Target, and not a registry name or an expression.
+        ParameterError: parameters that the target does not have, or bad values; parameters
+            given together with a :class:`Target` (whose values are already fixed) or with an
+            expression.
+        ExpressionError: an invalid expression.
+    """
+    if isinstance(target, Target):
+        if params:
+            names = ", ".join(sorted(params))
+            raise ParameterError(
+                f"parameters ({names}) were given with a ready-made Target '{target.label}'; "
+                f"pass the name instead (e.g. '{target.name}') or build the Target with them"
+            )
+        return target
+    return resolve_target(target, params)
 
 
 def from_dict(d: Mapping[str, Any]) -> Target:
