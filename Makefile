@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 ## The main job: a least-squares rational fit of leaky ReLU, written to fit.json.
 demo: $(STAMP)
-	$(BIN)/actfit lsq leaky_relu --slope 0.01 --range -3 3 --out demo-fit.json
+	$(BIN)/actfit lsq leaky_relu --slope 0.01 --range -3 3 --out fit.json
 
 ## The whole test suite (lint first). pytest exit 5 (no tests collected) fails the target.
 test: $(STAMP)
