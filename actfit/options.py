@@ -17,6 +17,8 @@ __all__ = [
     "DEFAULT_ORDER",
     "DEFAULT_RANGE",
     "MAX_DEGREE",
+    "MAX_RANGE_ABS",
+    "MIN_RANGE_ULPS",
     "Progress",
     "as_range",
     "check_order",
@@ -31,6 +33,11 @@ DEFAULT_ORDER: tuple[int, int] = (5, 4)
 """The type [m, n] every fitter and command uses unless told otherwise."""
 DEFAULT_RANGE: tuple[float, float] = (-3.0, 3.0)
 """The fit range every fitter and command uses unless told otherwise."""
+
+MAX_RANGE_ABS = 1e10
+"""The largest magnitude a fit range may reach (see :func:`check_range`)."""
+MIN_RANGE_ULPS = 4096
+"""The fewest floats a fit range must hold (see :func:`check_range`)."""
 
 Progress = Callable[[str, float], None]
 """A progress callback shared by the fitters: ``progress(stage, fraction_done)``.
@@ -87,21 +94,42 @@ def parse_order(text: str, max_degree: int = MAX_DEGREE) -> tuple[int, int]:
 
 
 def check_range(a: float, b: float) -> tuple[float, float]:
-    """Return ``(a, b)`` as floats after checking ``a < b`` and both are finite.
+    """Return ``(a, b)`` as floats after checking ``a < b``, both finite and of sensible size.
+
+    The ends are limited to ``|x| <= MAX_RANGE_ABS`` (1e10): the fitters form powers up to
+    ``x^(2 * MAX_DEGREE)`` (squared basis functions), and ``1e10^24 = 1e240`` is the last
+    decade that keeps them comfortably inside float64. The range must also hold more than a
+    few thousand floats (``b - a >= MIN_RANGE_ULPS`` ulps of its larger end), or every fit on it is
+    rounding noise.
 
     Raises:
-        RangeError: non-finite, reversed or empty range.
+        RangeError: non-finite, reversed, empty, too wide or too narrow a range.
     """
     try:
         a, b = float(a), float(b)
     except (TypeError, ValueError):
-        raise RangeError(f"range [{a}, {b}] must be two numbers; e.g. --range -3 3") from None
+        raise RangeError(f"range [{a}, {b}] must be two numbers; e.g. range -3 3") from None
     if not (math.isfinite(a) and math.isfinite(b)):
-        raise RangeError(f"range [{a}, {b}] must be finite; e.g. --range -3 3")
+        bad = ", ".join(f"{v}" for v in (a, b) if not math.isfinite(v))
+        raise RangeError(
+            f"range [{a:g}, {b:g}] must have finite ends (got {bad}); give two numbers, e.g. -3 3"
+        )
     if a == b:
         raise RangeError(f"range [{a:g}, {b:g}] is empty; give two different ends, e.g. -3 3")
     if a > b:
-        raise RangeError(f"range [{a:g}, {b:g}] is reversed; write it as --range {b:g} {a:g}")
+        raise RangeError(f"range [{a:g}, {b:g}] is reversed; give it as {b:g} {a:g}")
+    big = max(abs(a), abs(b))
+    if big > MAX_RANGE_ABS:
+        raise RangeError(
+            f"range [{a:g}, {b:g}] reaches beyond +-{MAX_RANGE_ABS:g}, where the powers of a "
+            "rational overflow float64; fit on a range such as -8 8 (the rational's tail "
+            "covers larger inputs)"
+        )
+    if b - a < MIN_RANGE_ULPS * math.ulp(big):
+        raise RangeError(
+            f"range [{a!r}, {b!r}] holds fewer than {MIN_RANGE_ULPS} floats, too few for a fit; "
+            "give a wider range"
+        )
     return a, b
 
 

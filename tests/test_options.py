@@ -40,11 +40,21 @@ def test_check_order_types() -> None:
         (1, 1, "empty"),
         (float("nan"), 1, "finite"),
         (0, float("inf"), "finite"),
+        (-1e300, 1e300, "overflow"),
+        (0, 2e10, "overflow"),
+        (1.0, 1.0 + 2**-41, "fewer than"),
     ],
 )
 def test_bad_ranges(a: float, b: float, match: str) -> None:
     with pytest.raises(RangeError, match=match):
         check_range(a, b)
+
+
+def test_range_limits_are_inclusive() -> None:
+    assert check_range(-1e10, 1e10) == (-1e10, 1e10)
+    assert check_range(1.0, 1.0 + 4096 * 2**-52) == (1.0, 1.0 + 4096 * 2**-52)
+    with pytest.raises(RangeError, match="nan"):
+        check_range(float("nan"), 1)  # the message names the bad value
 
 
 def test_params() -> None:
