@@ -30,21 +30,27 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from actfit.approx.metrics import max_error
 from actfit.errors import ActfitError, FileFormatError, ParameterError
+from actfit.export.readers import TableEntry, entry_fit, external_fit, read_tables
+from actfit.fit import Fit, jsonable
+from actfit.options import DEFAULT_RANGE
+from actfit.rational import FORMS, Rational, normalize_form
 
 if TYPE_CHECKING:
-    from actfit.export.readers import TableEntry
-    from actfit.fit import Fit
     from actfit.targets import Target
 
 __all__ = [
     "DEFAULT_TOL",
     "RECORDED_FACTOR",
+    "STATUSES",
     "CheckResult",
     "check_coefficients",
     "check_entry",
     "check_file",
     "check_fit",
+    "count_statuses",
+    "results_document",
     "select_entries",
 ]
 
@@ -53,6 +59,8 @@ DEFAULT_TOL = 0.05
 RECORDED_FACTOR = 1.5
 """Default tolerance as a multiple of the max abs error the file records."""
 _TOL_FLOOR = 1e-12
+STATUSES = ("pass", "fail", "skip")
+"""The verdicts of a check, in the order the counts are reported."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +102,6 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dictionary (strict JSON: non-finite floats as strings)."""
-        from actfit.fit import jsonable
-
         d: dict[str, Any] = {
             "key": self.key,
             "status": self.status,
@@ -128,9 +134,6 @@ def _fmt_points(points: Sequence[float]) -> str:
 
 def _other_form_hint(fit: Fit, tol: float) -> str | None:
     """Name the forms in which the same coefficients pass (the usual cause of a failure)."""
-    from actfit.approx.metrics import max_error
-    from actfit.rational import FORMS, Rational
-
     r = fit.rational
     if r.form == "abs_offset":
         return None  # b0..bn does not read as b1..bn in the other forms
@@ -244,9 +247,6 @@ def check_entry(
             no form recorded and none given, unreadable record); :func:`check_file` with
             ``all_tables`` turns this into a ``skip``.
     """
-    from actfit.export.readers import entry_fit
-    from actfit.rational import normalize_form
-
     fit = entry_fit(entry, form=form, target=target, range=range, source=source)
     recorded = None
     if entry.fit is not None and fit.range == entry.fit.range and fit.target == entry.fit.target:
@@ -323,8 +323,6 @@ def check_file(
             ``all_tables``; ``name`` matches none.
         ActfitError: (single table) the table cannot be evaluated; the message says what to give.
     """
-    from actfit.export.readers import read_tables
-
     source = str(path)
     entries = read_tables(path)
     if all_tables:
@@ -368,7 +366,7 @@ def check_coefficients(
     *,
     form: str,
     target: Target,
-    range: tuple[float, float] = (-3.0, 3.0),
+    range: tuple[float, float] = DEFAULT_RANGE,
     tol: float | None = None,
 ) -> CheckResult:
     """Check coefficients given as lists (``a0..am``; ``b1..bn``, or ``b0..bn`` for form C).
@@ -377,8 +375,6 @@ def check_coefficients(
         FormError, RangeError, FileFormatError: see
             :func:`actfit.export.readers.external_fit`.
     """
-    from actfit.export.readers import external_fit
-
     fit = external_fit(
         numerator,
         denominator,
@@ -388,3 +384,13 @@ def check_coefficients(
         settings={"source_format": "list"},
     )
     return check_fit(fit, tol=tol, key="coefficients", source_format="list")
+
+
+def count_statuses(results: Sequence[CheckResult]) -> dict[str, int]:
+    """Return ``{"pass": n, "fail": n, "skip": n}`` for ``results``."""
+    return {s: sum(r.status == s for r in results) for s in STATUSES}
+
+
+def results_document(results: Sequence[CheckResult]) -> dict[str, Any]:
+    """Return the ``actfit check --json`` document: every result and the counts."""
+    return {"results": [r.to_dict() for r in results], **count_statuses(results)}

@@ -8,24 +8,21 @@ is a bug and keeps its traceback.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from actfit.errors import ActfitError, OutputPathError
+from actfit.options import DEFAULT_ORDER, DEFAULT_RANGE
 
 if TYPE_CHECKING:
     from actfit.fit import Fit
     from actfit.targets import Target
 
 __all__ = ["app", "main"]
-
-F = TypeVar("F", bound=Callable[..., Any])
-
 
 def _fail(message: str) -> None:
     from rich.console import Console
@@ -75,12 +72,15 @@ app = typer.Typer(
 )
 
 # ---- options shared by the fit commands ---------------------------------------------------
+_ORDER_TEXT = ",".join(str(d) for d in DEFAULT_ORDER)
+_RANGE_TEXT = "{:g} {:g}".format(*DEFAULT_RANGE)
 TargetArg = Annotated[
     str, typer.Argument(help="Registry name (see `actfit targets`) or an expression in x.")
 ]
 OrderOpt = Annotated[str, typer.Option("--order", help="Degrees M,N of numerator, denominator.")]
 RangeOpt = Annotated[
-    tuple[float, float], typer.Option("--range", help="Fit range A B.", show_default="-3 3")
+    tuple[float, float],
+    typer.Option("--range", help="Fit range A B.", show_default=_RANGE_TEXT),
 ]
 FormOpt = Annotated[
     str, typer.Option("--form", help="Denominator form: plain, safe or abs (aliases N, A, B).")
@@ -154,7 +154,7 @@ def emit(fit: Fit, out: Path | None, as_json: bool, plot: Path | None) -> None:
     """Write, plot and print a finished fit as the options ask."""
     from rich.console import Console
 
-    from actfit.export import save, to_document
+    from actfit.export import dumps, save, to_document
 
     if out is not None:
         save(fit, out)
@@ -163,9 +163,7 @@ def emit(fit: Fit, out: Path | None, as_json: bool, plot: Path | None) -> None:
 
         plot_fits([fit], plot)
     if as_json:
-        import json
-
-        sys.stdout.write(json.dumps(to_document(fit), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(dumps(to_document(fit)))
         return
     from actfit.render import fit_panel
 
@@ -191,8 +189,8 @@ def targets_cmd() -> None:
 @app.command("lsq")
 def lsq_cmd(
     target: TargetArg,
-    order: OrderOpt = "5,4",
-    range_: RangeOpt = (-3.0, 3.0),
+    order: OrderOpt = _ORDER_TEXT,
+    range_: RangeOpt = DEFAULT_RANGE,
     form: FormOpt = "safe",
     param: ParamOpt = None,
     slope: SlopeOpt = None,
@@ -219,12 +217,12 @@ def lsq_cmd(
 @app.command("pade")
 def pade_cmd(
     target: TargetArg,
-    order: OrderOpt = "5,4",
+    order: OrderOpt = _ORDER_TEXT,
     center: Annotated[
         float,
         typer.Option("--center", help="Expansion point x0 (the target must be analytic there)."),
     ] = 0.0,
-    range_: RangeOpt = (-3.0, 3.0),
+    range_: RangeOpt = DEFAULT_RANGE,
     form: FormOpt = "plain",
     param: ParamOpt = None,
     slope: SlopeOpt = None,
@@ -247,23 +245,12 @@ def pade_cmd(
         tgt, m_n, center=center, range=a_b, form=form, allow_poles=allow_poles, exact=exact
     )
     emit(fit, out, as_json, plot)
-    if as_json:
-        return
-    console = Console(highlight=False)
-    s = fit.settings
-    if s["lowered"]:
-        m, n = s["requested"]
-        mu, nu = s["delivered"]
-        console.print(f"[yellow]delivered type [{mu},{nu}] (asked [{m},{n}]):[/yellow]")
-        for why in s["reasons"]:
-            console.print(f"  {why}", markup=False)
-    if exact:
-        ex = s["exact"]
-        console.print("exact coefficients (~ marks a non-rational value, 30 digits):")
-        for k, v in enumerate(ex["numerator"]):
-            console.print(f"  a_{k} = {v}", markup=False)
-        for k, v in enumerate(ex["denominator"], start=1):
-            console.print(f"  b_{k} = {v}", markup=False)
+    if not as_json:
+        from actfit.render import pade_notes
+
+        console = Console(highlight=False)
+        for line in pade_notes(fit, exact=exact):
+            console.print(line)
 
 
 # ---- plot, check, table: figures, verifying any coefficient table, batch tables -----------
@@ -318,61 +305,6 @@ def plot_cmd(
     console.print(f"wrote {out} ({len(fits)} fit{'s' * (len(fits) != 1)})")
 
 
-def _check_summary(results: list[Any]) -> Any:
-    from rich.table import Table
-    from rich.text import Text
-
-    from actfit.export.readers import target_label
-
-    table = Table(title="actfit check", title_justify="left")
-    table.add_column("table", overflow="fold")
-    table.add_column("target", overflow="fold")
-    table.add_column("type", no_wrap=True)
-    table.add_column("range", no_wrap=True)
-    table.add_column("max err", justify="right", no_wrap=True)
-    table.add_column("tol", justify="right", no_wrap=True)
-    table.add_column("poles: range | line", overflow="fold")
-    table.add_column("verdict", no_wrap=True)
-    style = {"pass": "green", "fail": "bold red", "skip": "yellow"}
-    for r in results:
-        f = r.fit
-        verdict = Text(r.status, style=style[r.status])
-        if f is None:
-            table.add_row(Text(r.key), "", "", "", "", "", "", verdict)
-            continue
-        on_range = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_range) or "-"
-        real = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_real_line) or "-"
-        m, n = f.order
-        table.add_row(
-            Text(r.key),
-            Text(target_label(f.target)),
-            f"[{m},{n}] {f.form}",
-            f"[{f.range[0]:g}, {f.range[1]:g}]",
-            f"{f.errors.max_abs:.2e}",
-            f"{r.tol:.2e}",
-            f"{on_range} | {real}",
-            verdict,
-        )
-    return table
-
-
-def _check_verdict(r: Any) -> Any:
-    from rich.text import Text
-
-    text = Text()
-    color = {"pass": "bold green", "fail": "bold red", "skip": "bold yellow"}[r.status]
-    text.append(f"{r.status.upper()}", style=color)
-    if r.fit is not None:
-        text.append(
-            f"  max abs error {r.fit.errors.max_abs:.3e} vs tol {r.tol:.3e} ({r.tol_source})"
-        )
-    for p in r.problems:
-        text.append(f"\n  ✗ {p}", style="red")
-    for w in r.warnings:
-        text.append(f"\n  ! {w}", style="yellow")
-    return text
-
-
 @app.command("check")
 def check_cmd(
     file: Annotated[
@@ -405,7 +337,7 @@ def check_cmd(
     slope: SlopeOpt = None,
     range_: Annotated[
         tuple[float, float] | None,
-        typer.Option("--range", help="Range A B (overrides the file's; default -3 3).")
+        typer.Option("--range", help=f"Range A B (overrides the file's; default {_RANGE_TEXT}).")
     ] = None,
     tol: Annotated[
         float | None,
@@ -422,13 +354,11 @@ def check_cmd(
     Exit code 1 when a table fails (error above --tol, or a pole on the range), 2 on a user
     error.
     """
-    import json
-
     from rich.console import Console
-    from rich.text import Text
 
-    from actfit.check import check_coefficients, check_file
+    from actfit.check import check_coefficients, check_file, count_statuses, results_document
     from actfit.errors import ParameterError
+    from actfit.export import dumps
     from actfit.options import check_range
 
     a_b = check_range(*range_) if range_ is not None else None
@@ -449,9 +379,7 @@ def check_cmd(
         num = parse_coefficients(numerator, "--numerator")
         den = parse_coefficients(denominator, "--denominator") if denominator else []
         results = [
-            check_coefficients(
-                num, den, form=form, target=tgt, range=a_b or (-3.0, 3.0), tol=tol
-            )
+            check_coefficients(num, den, form=form, target=tgt, range=a_b or DEFAULT_RANGE, tol=tol)
         ]
     elif file is None:
         raise ParameterError("give a FILE to check, or --numerator/--denominator (see --help)")
@@ -465,29 +393,17 @@ def check_cmd(
         fits = [r.fit for r in results if r.fit is not None]
         if fits:
             plot_fits(fits, plot)
-    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "skip")}
     if as_json:
-        doc = {"results": [r.to_dict() for r in results], **counts}
-        sys.stdout.write(json.dumps(doc, indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(dumps(results_document(results)))
     else:
-        from actfit.render import fit_panel
+        from actfit.render import check_report
 
         console = Console(highlight=False)
-        if all_tables:
-            console.print(_check_summary(results))
-            for r in results:
-                if r.status != "pass" or any("pole" in w for w in r.warnings):
-                    console.print(Text(f"{r.key}:", style="bold"), _check_verdict(r))
-            console.print(
-                f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped"
-            )
-        else:
-            for r in results:
-                if r.fit is not None:
-                    console.print(fit_panel(r.fit))
-                console.print(_check_verdict(r))
+        for part in check_report(results, all_tables=all_tables):
+            console.print(part)
         if plot is not None:
             console.print(f"wrote {plot}")
+    counts = count_statuses(results)
     if counts["fail"] or counts["skip"]:
         sys.exit(1)  # a failed check: distinct from 2, a user error
 
@@ -503,7 +419,9 @@ def table_cmd(
     ] = None,
     orders: Annotated[
         list[str] | None,
-        typer.Option("--orders", help="Orders M,N (repeatable, or '5/4 6/5').", show_default="5,4"),
+        typer.Option(
+            "--orders", help="Orders M,N (repeatable, or '5/4 6/5').", show_default=_ORDER_TEXT
+        ),
     ] = None,
     forms: Annotated[
         list[str] | None,
@@ -515,7 +433,7 @@ def table_cmd(
     method: Annotated[
         str, typer.Option("--method", help="Fitter: lsq, pade (at 0) or minimax.")
     ] = "lsq",
-    range_: RangeOpt = (-3.0, 3.0),
+    range_: RangeOpt = DEFAULT_RANGE,
     param: ParamOpt = None,
     weight: Annotated[
         str, typer.Option("--weight", help="Error weight (lsq, minimax; see actfit lsq).")
@@ -538,88 +456,45 @@ def table_cmd(
     allow_poles: AllowPolesOpt = False,
 ) -> None:
     """Fit many targets x orders x forms in one call and write one multi-table file."""
-    import json
-
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-    from rich.table import Table
 
     from actfit.batch import expand_targets, fit_table, parse_forms, parse_orders, parse_slopes
-    from actfit.export import check_output_path
-    from actfit.export.readers import target_label
-    from actfit.export.table import TABLE_FORMATS, table_path, tables_document, write_table
+    from actfit.export import dumps
+    from actfit.export.table import plan_table_outputs, tables_document, write_table
     from actfit.options import check_range, parse_params
+    from actfit.render import table_progress, table_results
 
-    tgts = expand_targets(
-        targets, slopes=parse_slopes(slopes), params=parse_params(param or [])
-    )
-    m_ns = parse_orders(orders or ["5,4"])
+    tgts = expand_targets(targets, slopes=parse_slopes(slopes), params=parse_params(param or []))
+    m_ns = parse_orders(orders or [_ORDER_TEXT])
     form_names = parse_forms(forms or ["safe"])
     a_b = check_range(*range_)
-    extra = list(dict.fromkeys(formats or []))
-    for fmt in extra:
-        if fmt not in TABLE_FORMATS[1:]:
-            raise OutputPathError(
-                f"unknown --format {fmt!r}; use {', '.join(TABLE_FORMATS[1:])}"
-            )
-    if extra and out is None:
-        raise OutputPathError("--format writes next to --out; give --out FILE.json")
-    paths = []
-    if out is not None:
-        check_output_path(out, (".json",))
-        paths = [table_path(out, fmt) for fmt in ["actfit", *extra]]
-        for p in paths:
-            check_output_path(p, (p.suffix,))
+    outputs = plan_table_outputs(out, formats or [])
     check_outputs(None, plot)
-    err = Console(stderr=True)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    ) as bar:
-        task = bar.add_task("fitting", total=None)
-
-        def progress(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label)
-
+    with table_progress(Console(stderr=True)) as progress:
         fits = fit_table(
             tgts, m_ns, form_names, method=method, range=a_b, weight=weight,
             allow_poles=allow_poles, progress=progress,
         )
-    if out is not None:
-        for fmt, p in zip(["actfit", *extra], paths, strict=True):
-            write_table(fits, p, fmt)
+    for fmt, path in outputs:
+        write_table(fits, path, fmt)
     if plot is not None:
         from actfit.plot import plot_fits
 
         plot_fits(fits, plot)
     if as_json:
-        sys.stdout.write(json.dumps(tables_document(fits), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(dumps(tables_document(fits)))
         return
-    table = Table(title=f"actfit table: {len(fits)} {method} fits on [{a_b[0]:g}, {a_b[1]:g}]")
-    for col in ("target", "order", "form", "max abs err", "rms err", "poles"):
-        table.add_column(col)
-    for f in fits:
-        m, n = f.order
-        poles = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_real_line) or "none"
-        table.add_row(
-            target_label(f.target),
-            f"[{m},{n}]", f.form, f"{f.errors.max_abs:.3e}", f"{f.errors.rms:.3e}", poles,
-        )
     console = Console(highlight=False)
-    console.print(table)
-    for p in [*paths, *([plot] if plot is not None else [])]:
+    console.print(table_results(fits, method, a_b))
+    for p in [*(path for _, path in outputs), *([plot] if plot is not None else [])]:
         console.print(f"wrote {p}")
 
 
 @app.command("minimax")
 def minimax_cmd(
     target: TargetArg,
-    order: OrderOpt = "5,4",
-    range_: RangeOpt = (-3.0, 3.0),
+    order: OrderOpt = _ORDER_TEXT,
+    range_: RangeOpt = DEFAULT_RANGE,
     form: FormOpt = "safe",
     param: ParamOpt = None,
     slope: SlopeOpt = None,
@@ -643,37 +518,13 @@ def minimax_cmd(
     allow_poles: AllowPolesOpt = False,
 ) -> None:
     """Best uniform (minimax) rational fit, with a certified lower bound on the best error."""
-    import time
-
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from actfit.approx.minimax import fit_minimax
+    from actfit.render import fit_progress
 
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
-    err = Console(stderr=True)
-    bar = Progress(
-        TextColumn("minimax {task.description}"),
-        BarColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-    started = time.perf_counter()
-    task = None
-
-    def progress(stage: str, fraction: float) -> None:
-        nonlocal task
-        # Show the bar only for fits that run longer than about a second.
-        if task is None:
-            if time.perf_counter() - started < 1.0:
-                return
-            bar.start()
-            task = bar.add_task(stage, total=1.0)
-        bar.update(task, completed=fraction, description=stage)
-
-    try:
+    with fit_progress(Console(stderr=True), "minimax") as progress:
         fit = fit_minimax(
             tgt,
             m_n,
@@ -684,9 +535,6 @@ def minimax_cmd(
             allow_poles=allow_poles,
             progress=progress,
         )
-    finally:
-        if task is not None:
-            bar.stop()
     emit(fit, out, as_json, plot)
 
 
@@ -705,16 +553,15 @@ def validate_cmd(
     the gradient agreement with float64 autograd and the throughput (GB/s, and the fraction of
     the device's peak bandwidth on CUDA). Exit code 1 when a check fails, 2 on a user error.
     """
-    import json
-
     from rich.console import Console
 
+    from actfit.export import dumps
     from actfit.render import validation_table
     from actfit.runtime.validate import validate
 
     report = validate(file, device=device, dtypes=dtype)
     if as_json:
-        sys.stdout.write(json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(dumps(report.to_dict()))
     else:
         Console(highlight=False).print(validation_table(report))
     if not report.passed:

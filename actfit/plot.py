@@ -26,6 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from actfit.errors import OutputPathError, ParameterError
+from actfit.export.io import atomic_write, check_output_path
+from actfit.export.names import target_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -80,8 +82,6 @@ def _ylim(values: list[NDArray[np.float64]]) -> tuple[float, float]:
 
 
 def _target_label(t: Target) -> str:
-    from actfit.export.readers import target_label
-
     return target_label(t)
 
 
@@ -260,8 +260,6 @@ def plot_fits(
         >>> # plot_fits([fit_lsq(get_target("gelu"))], "gelu.png", log=True)
     """
     import io
-
-    from actfit.export.io import atomic_write, check_output_path
 
     p = check_output_path(path, PLOT_SUFFIXES)
     fig = make_figure(fits, margin=margin, log=log, relative=relative)

@@ -1,21 +1,44 @@
-"""Rich renderings of fits and of the target registry for the command line (no maths here)."""
+"""Rich renderings for the command line: fits, check verdicts, tables, progress (no maths here).
+
+Every function returns a renderable (or a progress callback) and prints nothing itself, so the
+commands in :mod:`actfit.cli` only choose what to show.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from actfit.check import count_statuses
+from actfit.export.delivery import pade_delivery
+from actfit.export.names import target_label
+
 if TYPE_CHECKING:
+    from actfit.check import CheckResult
     from actfit.fit import Fit
+    from actfit.options import Progress
     from actfit.runtime.validate import ValidationReport
     from actfit.targets import TargetInfo
 
-__all__ = ["fit_panel", "targets_table", "validation_table"]
+__all__ = [
+    "check_report",
+    "check_summary",
+    "check_verdict",
+    "fit_panel",
+    "fit_progress",
+    "pade_notes",
+    "table_progress",
+    "table_results",
+    "targets_table",
+    "validation_table",
+]
 
 
 def _num(v: float) -> str:
@@ -159,3 +182,179 @@ def validation_table(report: ValidationReport) -> Table:
             cells.append("-" if r.peak_fraction is None else f"{r.peak_fraction:.0%}")
         table.add_row(*cells, verdict)
     return table
+
+
+def pade_notes(fit: Fit, *, exact: bool = False) -> list[Text]:
+    """Return the lines shown after a Padé fit: a lowered type and why, the exact coefficients.
+
+    Empty for a fit that is not a Padé fit, or one delivered at the type asked without
+    ``exact``.
+    """
+    d = pade_delivery(fit)
+    if d is None:
+        return []
+    lines: list[Text] = []
+    if d.lowered:
+        (m, n), (mu, nu) = d.requested, d.delivered
+        lines.append(Text(f"delivered type [{mu},{nu}] (asked [{m},{n}]):", style="yellow"))
+        lines += [Text(f"  {why}") for why in d.reasons]
+    if exact and d.exact_numerator is not None:
+        lines.append(Text("exact coefficients (~ marks a non-rational value, 30 digits):"))
+        lines += [Text(f"  a_{k} = {v}") for k, v in enumerate(d.exact_numerator)]
+        lines += [
+            Text(f"  b_{k} = {v}") for k, v in enumerate(d.exact_denominator or (), start=1)
+        ]
+    return lines
+
+
+_STATUS_STYLE = {"pass": "green", "fail": "bold red", "skip": "yellow"}
+_VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "skip": "bold yellow"}
+
+
+def check_summary(results: Sequence[CheckResult]) -> Table:
+    """Return the one-row-per-table summary of ``actfit check --all``."""
+    table = Table(title="actfit check", title_justify="left")
+    table.add_column("table", overflow="fold")
+    table.add_column("target", overflow="fold")
+    table.add_column("type", no_wrap=True)
+    table.add_column("range", no_wrap=True)
+    table.add_column("max err", justify="right", no_wrap=True)
+    table.add_column("tol", justify="right", no_wrap=True)
+    table.add_column("poles: range | line", overflow="fold")
+    table.add_column("verdict", no_wrap=True)
+    for r in results:
+        f = r.fit
+        verdict = Text(r.status, style=_STATUS_STYLE[r.status])
+        if f is None or r.tol is None:
+            table.add_row(Text(r.key), "", "", "", "", "", "", verdict)
+            continue
+        on_range = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_range) or "-"
+        real = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_real_line) or "-"
+        m, n = f.order
+        table.add_row(
+            Text(r.key),
+            Text(target_label(f.target)),
+            f"[{m},{n}] {f.form}",
+            f"[{f.range[0]:g}, {f.range[1]:g}]",
+            f"{f.errors.max_abs:.2e}",
+            f"{r.tol:.2e}",
+            f"{on_range} | {real}",
+            verdict,
+        )
+    return table
+
+
+def check_verdict(r: CheckResult) -> Text:
+    """Return the verdict of one check: PASS/FAIL/SKIP, error vs tolerance, problems, warnings."""
+    text = Text()
+    text.append(f"{r.status.upper()}", style=_VERDICT_STYLE[r.status])
+    if r.fit is not None:
+        text.append(
+            f"  max abs error {r.fit.errors.max_abs:.3e} vs tol {r.tol:.3e} ({r.tol_source})"
+        )
+    for p in r.problems:
+        text.append(f"\n  ✗ {p}", style="red")
+    for w in r.warnings:
+        text.append(f"\n  ! {w}", style="yellow")
+    return text
+
+
+def check_report(results: Sequence[CheckResult], *, all_tables: bool) -> list[RenderableType]:
+    """Return what ``actfit check`` prints for ``results`` (one table or ``--all``)."""
+    out: list[RenderableType] = []
+    if all_tables:
+        out.append(check_summary(results))
+        for r in results:
+            if r.status != "pass" or any("pole" in w for w in r.warnings):
+                out.append(Text.assemble(Text(f"{r.key}:", style="bold"), " ", check_verdict(r)))
+        counts = count_statuses(results)
+        out.append(
+            Text(f"{counts['pass']} passed, {counts['fail']} failed, {counts['skip']} skipped")
+        )
+    else:
+        for r in results:
+            if r.fit is not None:
+                out.append(fit_panel(r.fit))
+            out.append(check_verdict(r))
+    return out
+
+
+def table_results(fits: Sequence[Fit], method: str, range: tuple[float, float]) -> Table:
+    """Return the summary of ``actfit table``: one row per fit with its errors and poles."""
+    a, b = range
+    table = Table(title=f"actfit table: {len(fits)} {method} fits on [{a:g}, {b:g}]")
+    for col in ("target", "order", "form", "max abs err", "rms err", "poles"):
+        table.add_column(col)
+    for f in fits:
+        m, n = f.order
+        poles = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_real_line) or "none"
+        table.add_row(
+            target_label(f.target),
+            f"[{m},{n}]",
+            f.form,
+            f"{f.errors.max_abs:.3e}",
+            f"{f.errors.rms:.3e}",
+            poles,
+        )
+    return table
+
+
+@contextmanager
+def table_progress(console: Console) -> Iterator[Callable[[int, int, str], None]]:
+    """Draw a bar with a fit count on ``console`` (a terminal only) while a table is fitted.
+
+    Yields the ``progress(done, total, label)`` callback of :func:`actfit.batch.fit_table`.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("fitting", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        yield progress
+
+
+@contextmanager
+def fit_progress(console: Console, method: str, *, delay: float = 1.0) -> Iterator[Progress]:
+    """Draw a bar on ``console`` (a terminal only) for a fit that runs longer than ``delay`` s.
+
+    Yields a :data:`actfit.options.Progress` callback for the fitter's ``progress=``.
+    """
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
+
+    bar = Bar(
+        TextColumn(f"{method} {{task.description}}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    started = time.perf_counter()
+    task = None
+
+    def progress(stage: str, fraction: float) -> None:
+        nonlocal task
+        # Show the bar only for fits that run longer than about a second.
+        if task is None:
+            if time.perf_counter() - started < delay:
+                return
+            bar.start()
+            task = bar.add_task(stage, total=1.0)
+        bar.update(task, completed=fraction, description=stage)
+
+    try:
+        yield progress
+    finally:
+        if task is not None:
+            bar.stop()

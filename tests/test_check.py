@@ -18,13 +18,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from actfit.check import DEFAULT_TOL, check_coefficients, check_file, check_fit
+from actfit.check import (
+    DEFAULT_TOL,
+    check_coefficients,
+    check_file,
+    check_fit,
+    count_statuses,
+    results_document,
+)
 from actfit.cli import app
 from actfit.errors import FileFormatError, FormError, ParameterError, UnknownTargetError
 from actfit.export import save
+from actfit.export.names import activation_name, activation_target
 from actfit.export.readers import (
-    activation_name,
-    activation_target,
     detect_format,
     entry_fit,
     external_fit,
@@ -425,3 +431,17 @@ def test_form_c_fit_round_trips_through_our_format(tmp_path: Path) -> None:
         RA_C_LEAKY01_NUM, RA_C_LEAKY01_DEN, form="C", target=activation_target("leaky_relu_0.1")
     )
     assert load(save(fit, tmp_path / "c.json")) == fit
+
+
+def test_results_document_counts_every_status(kat_file: Path) -> None:
+    # KAT files record no form: without --form every table is skipped; with one they are
+    # evaluated; the counts and the document agree with the statuses either way.
+    skipped = check_file(kat_file, all_tables=True)
+    assert count_statuses(skipped) == {"pass": 0, "fail": 0, "skip": len(skipped)}
+    evaluated = check_file(kat_file, all_tables=True, form="safe")
+    doc = results_document(evaluated)
+    assert [r["status"] for r in doc["results"]] == [r.status for r in evaluated]
+    for status in ("pass", "fail", "skip"):
+        assert doc[status] == [r.status for r in evaluated].count(status)
+    assert doc["skip"] < len(skipped)  # a form makes tables evaluable
+    json.dumps(doc, allow_nan=False)  # strict JSON

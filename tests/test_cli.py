@@ -110,3 +110,38 @@ def test_user_error_from_real_process(tmp_path: Path) -> None:
     assert res.returncode == 2
     assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pade_prints_the_delivered_type_and_exact_coefficients() -> None:
+    # tanh's [2,1] Padé table entry is degenerate (numerator and denominator share x): the
+    # fitter delivers [1,0], and the command says so next to the exact coefficients.
+    res = _run("pade", "tanh", "--order", "2,1", "--exact")
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    i = lines.index("delivered type [1,0] (asked [2,1]):")
+    assert "share the factor x" in lines[i + 1]
+    j = lines.index("exact coefficients (~ marks a non-rational value, 30 digits):")
+    assert lines[j + 1 :] == ["  a_0 = 0", "  a_1 = 1"]
+
+
+def test_render_notes_and_reports() -> None:
+    from rich.console import Console
+
+    from actfit.approx.pade import fit_pade
+    from actfit.check import check_fit
+    from actfit.render import check_report, pade_notes, table_results
+    from actfit.targets import get_target
+
+    fit = fit_pade(get_target("tanh"), (3, 2), exact=True)
+    assert pade_notes(fit) == []  # delivered as asked, exact not asked for
+    assert [t.plain for t in pade_notes(fit, exact=True)][1:] == [
+        "  a_0 = 0", "  a_1 = 1", "  a_2 = 0", "  a_3 = 1/15", "  b_1 = 0", "  b_2 = 2/5",
+    ]
+    console = Console(width=100, record=True, highlight=False)
+    result = check_fit(fit, key="t")
+    for part in check_report([result], all_tables=True):
+        console.print(part)
+    console.print(table_results([fit], "pade", fit.range))
+    text = console.export_text()
+    assert "1 passed, 0 failed, 0 skipped" in text
+    assert "actfit table: 1 pade fits on [-3, 3]" in text and "[3,2]" in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,8 +11,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actfit.errors import FileFormatError, OutputPathError
-from actfit.export import from_document, load, save, to_document
+import actfit.export.readers as readers
+import actfit.export.table as table
+from actfit.errors import FileFormatError, OutputPathError, UnknownTargetError
+from actfit.export import dumps, from_document, load, save, to_document
+from actfit.export.delivery import PadeDelivery, pade_delivery
+from actfit.export.document import (
+    TABLES_SCHEMA,
+    TABLES_SCHEMA_VERSION,
+    fits_from_document,
+    tables_document,
+)
+from actfit.export.names import activation_name, activation_target, describe, target_label
 from actfit.fit import Certificate, make_fit
 from actfit.rational import FORMS, Rational
 from actfit.targets import get_target
@@ -116,3 +127,88 @@ def test_output_paths(tmp_path: Path) -> None:
     with pytest.raises(OutputPathError, match="unknown suffix"):
         save(fit, tmp_path / "f.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dumps_is_strict_and_one_format() -> None:
+    doc = to_document(_fit([0.5, 1.0], [0.25], "safe"))
+    text = dumps(doc)
+    assert text.endswith("}\n") and json.loads(text) == doc
+    assert text == json.dumps(doc, indent=2) + "\n"
+    compact = dumps(doc, indent=None)
+    assert "\n" not in compact[:-1] and json.loads(compact) == doc
+    with pytest.raises(ValueError):
+        dumps({"x": float("nan")})
+
+
+def test_tables_document_round_trip_and_versions() -> None:
+    fits = [_fit([0.0, 1.0], [0.5], "abs"), _fit([1.0, 2.0, 3.0], [], "plain")]
+    doc = tables_document(fits)
+    assert (doc["schema"], doc["schema_version"]) == (TABLES_SCHEMA, TABLES_SCHEMA_VERSION)
+    assert fits_from_document(json.loads(dumps(doc))) == fits
+    assert fits_from_document(to_document(fits[0])) == fits[:1]  # a single-fit document
+    for bad, match in [
+        ({**doc, "schema_version": TABLES_SCHEMA_VERSION + 1}, "upgrade actfit"),
+        ({**doc, "schema_version": True}, "not supported"),
+        ({**doc, "schema": "other"}, "expected 'actfit.tables'"),
+        ({**doc, "fits": {}}, "must be a list"),
+        ({**doc, "fits": [{"schema": "actfit.fit"}]}, r"fits\[0\]"),
+    ]:
+        with pytest.raises(FileFormatError, match=match):
+            fits_from_document(bad, "t.json")
+
+
+def test_old_import_paths_are_the_new_objects() -> None:
+    # readers/table re-export what moved, so callers that import them there keep working.
+    assert readers.activation_name is activation_name
+    assert readers.activation_target is activation_target
+    assert readers.target_label is target_label
+    assert readers.describe is describe
+    assert table.fits_from_document is fits_from_document
+    assert table.tables_document is tables_document
+    assert table.TABLES_SCHEMA == TABLES_SCHEMA
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    name=st.sampled_from(["relu", "gelu", "tanh", "swish", "elu", "softplus"]),
+    value=st.floats(min_value=0.05, max_value=4.0),
+)
+def test_activation_name_round_trips(name: str, value: float) -> None:
+    base = get_target(name)
+    params = {k: value for k in base.param_dict}
+    t = get_target(name, params)
+    assert activation_target(activation_name(t)) == t
+    # The label is for people: it names the target and every parameter.
+    label = target_label(t)
+    assert label.startswith(name) and all(k in label for k in params)
+
+
+def test_labels_of_expressions_and_fits() -> None:
+    t = activation_target("erfc_Softplus_2")
+    assert t.name == "expr" and target_label(t) == activation_name(t) == t.expression
+    fit = _fit([0.0, 1.0], [0.5], "abs", target="leaky_relu", params={"slope": 0.2})
+    assert describe(fit) == "leaky_relu(slope=0.2) [1,1] abs lsq"
+    with pytest.raises(UnknownTargetError, match="--target"):
+        activation_target("not_an_activation(")
+
+
+def test_pade_delivery_reads_the_settings() -> None:
+    fit = _fit([0.0, 1.0], [], "plain")
+    assert pade_delivery(fit) is None  # not a Padé fit
+    pade = dataclasses.replace(
+        fit,
+        method="pade",
+        settings={
+            "requested": [2, 1],
+            "delivered": [1, 0],
+            "lowered": True,
+            "reasons": ["shared factor x"],
+            "exact": {"numerator": ["0", "1"], "denominator": []},
+        },
+    )
+    d = pade_delivery(pade)
+    assert d == PadeDelivery((2, 1), (1, 0), ("shared factor x",), ("0", "1"), ())
+    assert d.lowered
+    same = dataclasses.replace(pade, settings={"requested": [1, 0], "delivered": [1, 0]})
+    d = pade_delivery(same)
+    assert d is not None and not d.lowered and d.exact_numerator is None

@@ -23,8 +23,10 @@ from actfit.errors import (
 )
 from actfit.export.readers import external_fit, read_tables
 from actfit.export.table import (
+    EXTRA_FORMATS,
     fits_from_document,
     load_tables,
+    plan_table_outputs,
     save_tables,
     table_path,
     tables_document,
@@ -74,7 +76,9 @@ def test_fit_table_errors_name_the_entry() -> None:
     with pytest.raises(ActfitError) as info:
         fit_table([parse_expression("log(x)")], [(1, 1)], ["plain"], range=(-1.0, 1.0))
     assert str(info.value).startswith("log(x) [1,1] plain: ")
-    with pytest.raises(ParameterError, match="pade"):
+    # Padé has no error weight: refused before any fit (by fit_table today, by fit_pade once it
+    # takes the shared signature; the message names Padé either way).
+    with pytest.raises(ParameterError, match=r"Padé approximant .* no error weight"):
         fit_table([get_target("tanh")], method="pade", weight="normal")
     with pytest.raises(ActfitError, match="unknown method"):
         fit_table([get_target("tanh")], method="remez")
@@ -258,7 +262,7 @@ def test_cli_table_json_and_errors(tmp_path: Path) -> None:
     doc = json.loads(res.stdout)
     assert doc["schema"] == "actfit.tables" and len(doc["fits"]) == 2
     for args, message in [
-        (["table", "tanh", "--format", "md"], "--out"),
+        (["table", "tanh", "--format", "md"], "next to the main table file"),
         (["table", "tanh", "--out", str(tmp_path / "x.json"), "--format", "csv"], "csv"),
         (["table", "tanh", "--out", str(tmp_path / "x.npz")], "suffix"),
         (["table", "tanh", "--form", "C"], "only for reading"),
@@ -270,3 +274,82 @@ def test_cli_table_json_and_errors(tmp_path: Path) -> None:
         assert res.exit_code == 2, (args, res.output)
         assert message in res.output, (args, res.output)
     assert list(tmp_path.iterdir()) == []  # nothing written on error
+
+
+def test_plan_table_outputs_names_every_file(tmp_path: Path) -> None:
+    out = tmp_path / "pau.json"
+    plan = plan_table_outputs(out, ["md", "rational_activations", "tex"])
+    assert plan == [
+        ("actfit", out),
+        ("md", tmp_path / "pau.md"),
+        ("rational_activations", tmp_path / "pau.rational_activations.json"),
+        ("tex", tmp_path / "pau.tex"),
+    ]
+    assert [table_path(out, f) for f, _ in plan] == [p for _, p in plan]
+    assert plan_table_outputs(None, []) == []
+    # The same format twice is one file, written once.
+    assert plan_table_outputs(out, ["md", "md"]) == [("actfit", out), ("md", tmp_path / "pau.md")]
+    assert list(tmp_path.iterdir()) == []  # planning writes nothing
+
+
+@pytest.mark.parametrize(
+    "out, formats, match",
+    [
+        ("pau.json", ["csv"], "unknown table format 'csv'"),
+        ("pau.json", ["actfit"], "unknown table format 'actfit'"),  # the main file is implied
+        (None, ["md"], "next to the main table file"),
+        ("pau.npz", [], "unknown suffix"),
+        ("missing/pau.json", ["md"], "does not exist"),
+        ("pau.json", ["md", "tex"], "is a folder"),  # a folder pau.tex is in the way
+    ],
+)
+def test_plan_table_outputs_refuses_before_any_work(
+    tmp_path: Path, out: str | None, formats: list[str], match: str
+) -> None:
+    (tmp_path / "pau.tex").mkdir()
+    with pytest.raises(OutputPathError, match=match):
+        plan_table_outputs(None if out is None else tmp_path / out, formats)
+    assert [p.name for p in tmp_path.iterdir()] == ["pau.tex"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(formats=st.lists(st.sampled_from(EXTRA_FORMATS), max_size=6))
+def test_plan_table_outputs_one_distinct_file_per_format(formats: list[str]) -> None:
+    plan = plan_table_outputs("pau.json", formats)
+    kinds = [f for f, _ in plan]
+    assert kinds == ["actfit", *dict.fromkeys(formats)]
+    paths = [p.resolve() for _, p in plan]
+    assert len(set(paths)) == len(paths)
+
+
+def test_cli_table_checks_every_output_before_fitting(tmp_path: Path) -> None:
+    (tmp_path / "pau.md").mkdir()  # the md file cannot be written
+    res = runner.invoke(
+        app, ["table", "tanh", "--out", str(tmp_path / "pau.json"), "--format", "md"]
+    )
+    assert res.exit_code == 2 and "is a folder" in res.output
+    assert [p.name for p in tmp_path.iterdir()] == ["pau.md"]  # the .json was not written
+
+
+def test_fit_table_calls_every_fitter_alike(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One call shape for every method: the fitters share one signature (target, order, *,
+    # form, range, weight, allow_poles, ...), so batch has no per-method branches.
+    import actfit.batch as batch
+
+    calls: dict[str, tuple] = {}
+    real = batch.FITTERS["lsq"]
+
+    def recorder(method: str):
+        def fitter(target, order, **kwargs):
+            calls[method] = (order, kwargs)
+            return real(target, order, **kwargs)
+
+        return fitter
+
+    for method in ("lsq", "minimax"):
+        monkeypatch.setitem(batch.FITTERS, method, recorder(method))
+        fit_table([get_target("tanh")], [(2, 2)], ["abs"], method=method, range=(-2.0, 2.0),
+                  weight="normal", allow_poles=True)
+    assert calls["lsq"] == calls["minimax"] == (
+        (2, 2), {"form": "abs", "range": (-2.0, 2.0), "weight": "normal", "allow_poles": True}
+    )

@@ -1,10 +1,10 @@
 """Result documents: save and load a :class:`~actfit.fit.Fit` as ``.json`` or ``.npz``.
 
-The document (see ``shared/DESIGN.md``) is one JSON object with a schema name and version, the
-target, method and settings, order, range, form, coefficients, the error and pole reports, the
-certificate and the provenance. ``.npz`` holds the coefficients as float64 arrays and the rest as
-one JSON string. ``load(save(fit)) == fit`` exactly: JSON floats are written with ``repr``, which
-round-trips every float64.
+The document (see ``shared/DESIGN.md`` and :mod:`actfit.export.document`) is one JSON object
+with a schema name and version, the target, method and settings, order, range, form,
+coefficients, the error and pole reports, the certificate and the provenance. ``.npz`` holds the
+coefficients as float64 arrays and the rest as one JSON string. ``load(save(fit)) == fit``
+exactly: JSON floats are written with ``repr``, which round-trips every float64.
 
 Writes are atomic (a temporary file in the target folder, then a rename), so an interrupted or
 failed write never leaves a half-written file.
@@ -12,13 +12,14 @@ failed write never leaves a half-written file.
 
 from __future__ import annotations
 
-from actfit.export.document import SCHEMA, SCHEMA_VERSION, from_document, to_document
+from actfit.export.document import SCHEMA, SCHEMA_VERSION, dumps, from_document, to_document
 from actfit.export.io import check_output_path, load, save
 
 __all__ = [
     "SCHEMA",
     "SCHEMA_VERSION",
     "check_output_path",
+    "dumps",
     "from_document",
     "load",
     "save",

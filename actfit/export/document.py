@@ -1,23 +1,50 @@
-"""Conversion between :class:`~actfit.fit.Fit` and the versioned result document (a dict)."""
+"""The versioned documents actfit writes: one fit (``actfit.fit``) and many (``actfit.tables``).
+
+``actfit.fit`` (see ``shared/DESIGN.md``) is one JSON object with a schema name and version, the
+target, method and settings, order, range, form, coefficients, the error and pole reports, the
+certificate and the provenance. ``actfit.tables`` (version 1) holds many of them::
+
+    {"schema": "actfit.tables", "schema_version": 1, "actfit_version": "...",
+     "fits": [<actfit.fit result document>, ...]}
+
+so every fit of a table keeps its form, range, settings and reports. This module converts
+between :class:`~actfit.fit.Fit` and these documents (dicts) and writes them as strict JSON text
+(:func:`dumps`); :mod:`actfit.export.io` and :mod:`actfit.export.table` put them in files.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from actfit import __version__
 from actfit.approx.metrics import ErrorReport
 from actfit.approx.poles import PoleReport
 from actfit.errors import ActfitError, FileFormatError
 from actfit.fit import Certificate, Fit, jsonable
 from actfit.rational import Rational, normalize_form
+from actfit.targets import from_dict as target_from_dict
 
-__all__ = ["SCHEMA", "SCHEMA_VERSION", "dumps", "from_document", "to_document"]
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "TABLES_SCHEMA",
+    "TABLES_SCHEMA_VERSION",
+    "dumps",
+    "fits_from_document",
+    "from_document",
+    "tables_document",
+    "to_document",
+]
 
 SCHEMA = "actfit.fit"
 SCHEMA_VERSION = 1
+TABLES_SCHEMA = "actfit.tables"
+TABLES_SCHEMA_VERSION = 1
 _REQUIRED = (
     "schema",
     "schema_version",
@@ -87,8 +114,6 @@ def from_document(doc: Any, source: str = "document") -> Fit:
             does not match the coefficients, reversed range, poles that disagree with the
             coefficients, unknown target or form).
     """
-    from actfit.targets import from_dict as target_from_dict
-
     if not isinstance(doc, dict):
         raise _bad(source, "the top level is not a JSON object")
     if doc.get("schema") != SCHEMA:
@@ -157,6 +182,62 @@ def from_document(doc: Any, source: str = "document") -> Fit:
     )
 
 
-def dumps(doc: dict[str, Any]) -> str:
-    """Return the document as strict JSON text (indented, trailing newline)."""
-    return json.dumps(doc, indent=2, allow_nan=False) + "\n"
+def tables_document(fits: Sequence[Fit]) -> dict[str, Any]:
+    """Return the ``actfit.tables`` document holding ``fits`` (strict JSON-ready)."""
+    return {
+        "schema": TABLES_SCHEMA,
+        "schema_version": TABLES_SCHEMA_VERSION,
+        "actfit_version": __version__,
+        "fits": [to_document(f) for f in fits],
+    }
+
+
+def fits_from_document(doc: Any, source: str = "document") -> list[Fit]:
+    """Return the fits of an ``actfit.tables`` document (or the one fit of an ``actfit.fit``).
+
+    Raises:
+        FileFormatError: not such a document, an unsupported version, or a bad fit inside
+            (the message names it, e.g. ``fits[2]``).
+    """
+    if isinstance(doc, dict) and doc.get("schema") == SCHEMA:
+        return [from_document(doc, source)]
+    if not isinstance(doc, dict) or doc.get("schema") != TABLES_SCHEMA:
+        schema = doc.get("schema") if isinstance(doc, dict) else None
+        raise FileFormatError(
+            f"{source}: schema is {schema!r}, expected {TABLES_SCHEMA!r}; the file is not an "
+            "actfit table file (write one with actfit table --out)"
+        )
+    version = doc.get("schema_version")
+    if (
+        not isinstance(version, int)
+        or isinstance(version, bool)
+        or not (1 <= version <= TABLES_SCHEMA_VERSION)
+    ):
+        raise FileFormatError(
+            f"{source}: {TABLES_SCHEMA} version {version!r} is not supported by this actfit "
+            f"(it reads versions 1..{TABLES_SCHEMA_VERSION}); upgrade actfit"
+        )
+    fits = doc.get("fits")
+    if not isinstance(fits, list):
+        raise FileFormatError(f"{source}: 'fits' must be a list of result documents")
+    return [from_document(d, f"{source}: fits[{i}]") for i, d in enumerate(fits)]
+
+
+def dumps(doc: Any, *, indent: int | None = 2) -> str:
+    """Return ``doc`` as strict JSON text (no NaN or Infinity) with a trailing newline.
+
+    Every JSON text actfit writes (files and ``--json`` output) goes through here, so that a
+    non-finite float is a bug caught at once (ValueError), never an invalid file.
+
+    Args:
+        doc: a JSON-ready object (see :func:`actfit.fit.jsonable`).
+        indent: spaces per level; None for one compact line.
+
+    Raises:
+        ValueError: ``doc`` holds a NaN or an infinity.
+
+    Examples:
+        >>> dumps({"a": [1, 2.5]}, indent=None)
+        '{"a": [1, 2.5]}\\n'
+    """
+    return json.dumps(doc, indent=indent, allow_nan=False) + "\n"

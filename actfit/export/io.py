@@ -76,7 +76,7 @@ def save(fit: Fit, path: str | os.PathLike[str]) -> Path:
             buf,
             numerator=fit.rational.numerator,
             denominator=fit.rational.denominator,
-            document=np.array(json.dumps(doc, allow_nan=False)),
+            document=np.array(dumps(doc, indent=None)),
         )
         atomic_write(p, buf.getvalue())
     return p

@@ -30,10 +30,9 @@ Formats (detected from the content, :func:`detect_format`):
     rational_activations' version A (``safe``). The form must therefore be given
     (``--form``).
 
-Third-party activation names are mapped onto the registry by :func:`activation_target`:
-``leaky_relu`` is slope 0.01 (PyTorch's default, which rational_activations used),
-``leaky_relu_0.1`` slope 0.1, ``swish``/``silu`` are ``x*sigmoid(x)``, ``gelu`` is the exact
-(erf) GELU.
+Third-party activation names are mapped onto the registry by
+:func:`actfit.export.names.activation_target` (``leaky_relu`` is slope 0.01, PyTorch's default,
+which rational_activations used); the names and labels are re-exported here for old imports.
 """
 
 from __future__ import annotations
@@ -46,17 +45,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from actfit.errors import (
-    ActfitError,
-    FileFormatError,
-    FormError,
-    ParameterError,
-    UnknownTargetError,
-)
+from actfit.errors import ActfitError, FileFormatError, FormError, ParameterError
+from actfit.export.document import TABLES_SCHEMA, fits_from_document, from_document
+from actfit.export.io import read_document
+from actfit.export.names import activation_name, activation_target, describe, target_label
+from actfit.fit import Fit, make_fit
+from actfit.options import DEFAULT_RANGE, check_range
 from actfit.rational import Rational, normalize_form
 
 if TYPE_CHECKING:
-    from actfit.fit import Fit
     from actfit.targets import Target
 
 __all__ = [
@@ -120,108 +117,6 @@ class TableEntry:
     fit: Fit | None = None
     notes: tuple[str, ...] = ()
     problem: str | None = None
-
-
-# ---- activation names -----------------------------------------------------------------------
-_NAME_MAP: dict[str, tuple[str, dict[str, float]]] = {
-    # rational_activations' leaky_relu is torch's default negative slope.
-    "leaky_relu": ("leaky_relu", {"slope": 0.01}),
-    "leakyrelu": ("leaky_relu", {"slope": 0.01}),
-    "lrelu": ("leaky_relu", {"slope": 0.01}),
-    "swish": ("swish", {"beta": 1.0}),
-    "silu": ("swish", {"beta": 1.0}),
-    "gelu": ("gelu", {}),
-    # KAT keeps rational_activations' GELU table under this name after refitting "gelu".
-    "gelu_old": ("gelu", {}),
-    "relu": ("relu", {}),
-    "tanh": ("tanh", {}),
-    "sigmoid": ("sigmoid", {}),
-    "identity": ("identity", {}),
-    "mish": ("mish", {}),
-}
-# KAT's fit.py: erfc_Softplus_2(x) = (1 - erf(log(1 + exp(x))))**2.
-_EXPRESSION_MAP = {"erfc_softplus_2": "erfc(softplus(x))^2"}
-_LEAKY = re.compile(r"^(?:leaky[_-]?relu|lrelu)[_-]?(.+)$")
-_CALL = re.compile(r"^([A-Za-z_]\w*)\((.*)\)$")
-
-
-def activation_target(name: str) -> Target:
-    """Return the registry target (or expression) that a table's activation name stands for.
-
-    Understands rational_activations' and KAT's names (``leaky_relu`` = slope 0.01,
-    ``leaky_relu_0.1``, ``swish``/``silu``, ``gelu``, ``gelu_old``, ``erfc_Softplus_2``), the
-    names actfit writes (``leaky_relu_0.2``, ``tswish(z=2.0)``), any registry name (default
-    parameters) and expressions in ``x``.
-
-    Raises:
-        UnknownTargetError: the name is none of these; give the target explicitly.
-
-    Examples:
-        >>> activation_target("leaky_relu_0.1").param_dict
-        {'slope': 0.1}
-    """
-    from actfit.targets import get_target, resolve_target
-
-    # "name#2": a second table of the same activation in one group (see to_rational_activations)
-    raw = re.sub(r"#\d+$", "", str(name).strip())
-    key = raw.lower().replace("-", "_")
-    try:
-        if key in _NAME_MAP:
-            reg, params = _NAME_MAP[key]
-            return get_target(reg, params)
-        if key in _EXPRESSION_MAP:
-            return resolve_target(_EXPRESSION_MAP[key])
-        leaky = _LEAKY.match(raw.lower())  # raw: "-" may be a sign here
-        if leaky:
-            try:
-                slope = float(leaky.group(1))
-            except ValueError:
-                slope = None
-            if slope is not None:
-                return get_target("leaky_relu", {"slope": slope})
-        call = _CALL.match(raw)
-        if call:
-            parts = [p for p in call.group(2).split(",") if p.strip()]
-            if parts and all("=" in p for p in parts):
-                from actfit.options import parse_params
-
-                return get_target(call.group(1), parse_params(parts))
-        return resolve_target(raw)
-    except ActfitError:
-        raise UnknownTargetError(
-            f"table name {raw!r} is not an activation actfit knows; "
-            "give the target with --target (a registry name or an expression in x)"
-        ) from None
-
-
-def target_label(target: Target) -> str:
-    """Return ``name(p=v, ...)`` (``:g`` values), the bare name, or the expression: for labels."""
-    if target.name == "expr":
-        return target.expression
-    if not target.params:
-        return target.name
-    return f"{target.name}(" + ", ".join(f"{k}={v:g}" for k, v in target.params) + ")"
-
-
-def activation_name(target: Target) -> str:
-    """Return the name rational_activations/KAT-style files use for ``target``.
-
-    The inverse of :func:`activation_target`: ``leaky_relu`` for slope 0.01,
-    ``leaky_relu_0.2`` for other slopes, the registry name for default parameters,
-    ``name(p=v, ...)`` otherwise, and the expression itself for expressions.
-    """
-    from actfit.targets import get_target
-
-    if target.name == "expr":
-        return target.expression
-    params = target.param_dict
-    if target.name == "leaky_relu":
-        slope = params.get("slope", 0.01)
-        return "leaky_relu" if slope == 0.01 else f"leaky_relu_{slope!r}"
-    if target == get_target(target.name):
-        return target.name
-    inner = ",".join(f"{k}={v!r}" for k, v in sorted(params.items()))
-    return f"{target.name}({inner})"
 
 
 # ---- coefficients -----------------------------------------------------------------------------
@@ -290,7 +185,8 @@ def _third_party_entry(
     rng: tuple[float, float] | None = None
     lb, ub = body.get("lb"), body.get("ub")
     if lb is None and ub is None:
-        notes.append("no lb/ub in the file; the range defaults to [-3, 3]")
+        a, b = DEFAULT_RANGE
+        notes.append(f"no lb/ub in the file; the range defaults to [{a:g}, {b:g}]")
     else:
         try:
             lo, hi = float(lb), float(ub)  # type: ignore[arg-type]
@@ -395,12 +291,6 @@ def _actfit_entry(fit: Fit, key: str) -> TableEntry:
     )
 
 
-def describe(fit: Fit) -> str:
-    """Return a one-line label of a fit: target, order, form and method."""
-    m, n = fit.order
-    return f"{target_label(fit.target)} [{m},{n}] {fit.form} {fit.method}"
-
-
 def detect_format(doc: Any, source: str = "document") -> str:
     """Return the format of a parsed table file: ``actfit``, ``rational_activations`` or ``kat``.
 
@@ -434,9 +324,6 @@ def read_tables(path: str | os.PathLike[str], fmt: str = "auto") -> list[TableEn
     Raises:
         FileFormatError: missing, unreadable or unknown file; a format other than ``fmt``.
     """
-    from actfit.export.io import read_document
-    from actfit.export.table import TABLES_SCHEMA, fits_from_document
-
     source = str(path)
     doc = read_document(path)
     found = detect_format(doc, source)
@@ -454,8 +341,6 @@ def read_tables(path: str | os.PathLike[str], fmt: str = "auto") -> list[TableEn
             for i, fit in enumerate(fits_from_document(doc, source))
         ]
     else:
-        from actfit.export.document import from_document
-
         entries = [_actfit_entry(from_document(doc, source), Path(path).name)]
     if not entries:
         raise FileFormatError(f"{source}: the file holds no coefficient tables")
@@ -469,7 +354,7 @@ def external_fit(
     *,
     form: str,
     target: Target,
-    range: tuple[float, float] = (-3.0, 3.0),
+    range: tuple[float, float] = DEFAULT_RANGE,
     settings: Mapping[str, Any] | None = None,
 ) -> Fit:
     """Return a :class:`~actfit.fit.Fit` (method ``external``) for coefficients from elsewhere.
@@ -481,9 +366,6 @@ def external_fit(
         RangeError: a reversed, empty or non-finite range.
         FileFormatError: coefficients that do not make a rational (e.g. C without ``b0``).
     """
-    from actfit.fit import make_fit
-    from actfit.options import check_range
-
     form_name = normalize_form(form)
     a, b = check_range(*range)
     try:
@@ -514,7 +396,8 @@ def entry_fit(
         entry: a table from :func:`read_tables`.
         form: the form the runtime will use (overrides the file's).
         target: the target (overrides the one the entry's name maps to).
-        range: the range (overrides the file's; default [-3, 3] when the file gives none).
+        range: the range (overrides the file's; default ``DEFAULT_RANGE`` when the file
+            gives none).
         source: the file name, recorded in the settings.
 
     Raises:
@@ -545,7 +428,7 @@ def entry_fit(
         method = "external"
     if form is not None and entry.form is not None and form_name != entry.form:
         settings["file_form"] = entry.form
-    rng = range if range is not None else (entry.range or (-3.0, 3.0))
+    rng = range if range is not None else (entry.range or DEFAULT_RANGE)
     fit = external_fit(
         entry.numerator,
         entry.denominator,

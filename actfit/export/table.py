@@ -1,13 +1,9 @@
 """Files with many fits: actfit's multi-table format and the writers for other consumers.
 
-``actfit.tables`` (version 1) is one JSON object::
-
-    {"schema": "actfit.tables", "schema_version": 1, "actfit_version": "...",
-     "fits": [<actfit.fit result document>, ...]}
-
-each element a complete result document (:func:`actfit.export.to_document`), so every fit keeps
-its form, range, settings and reports. :func:`load_tables` gives back every
-:class:`~actfit.fit.Fit`, equal to the ones saved.
+``actfit.tables`` (the document: :func:`actfit.export.document.tables_document`) holds one
+complete result document per fit, so every fit keeps its form, range, settings and reports.
+:func:`save_tables` writes it and :func:`load_tables` gives back every :class:`~actfit.fit.Fit`,
+equal to the ones saved.
 
 Writers for other consumers (:func:`write_table`):
 
@@ -18,27 +14,40 @@ Writers for other consumers (:func:`write_table`):
 * ``md`` / ``tex`` — a Markdown or LaTeX (booktabs) table of coefficients and errors, one row
   per fit, for papers and READMEs. Coefficients are rounded to ``digits`` significant digits;
   the JSON file holds the exact values.
+
+:func:`plan_table_outputs` derives and checks every file of one table (the main ``.json`` and
+the extra formats written next to it) before any fitting starts.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from actfit.errors import FileFormatError, OutputPathError
+from actfit.export.document import (
+    TABLES_SCHEMA,
+    TABLES_SCHEMA_VERSION,
+    dumps,
+    fits_from_document,
+    tables_document,
+)
+from actfit.export.io import atomic_write, check_output_path, read_document
+from actfit.export.names import activation_name, describe
 
 if TYPE_CHECKING:
     from actfit.fit import Fit
 
 __all__ = [
+    "EXTRA_FORMATS",
     "TABLES_SCHEMA",
     "TABLES_SCHEMA_VERSION",
     "TABLE_FORMATS",
     "fits_from_document",
     "load_tables",
+    "plan_table_outputs",
     "save_tables",
     "table_path",
     "tables_document",
@@ -48,60 +57,14 @@ __all__ = [
     "write_table",
 ]
 
-TABLES_SCHEMA = "actfit.tables"
-TABLES_SCHEMA_VERSION = 1
 TABLE_FORMATS = ("actfit", "rational_activations", "md", "tex")
+EXTRA_FORMATS = TABLE_FORMATS[1:]
+"""The formats written next to the main ``actfit`` table file."""
 _VERSIONS = {"plain": "N", "safe": "A", "abs": "B", "abs_offset": "C"}
 _SUFFIX = {"actfit": ".json", "rational_activations": ".json", "md": ".md", "tex": ".tex"}
 
 
 # ---- actfit.tables ---------------------------------------------------------------------------
-def tables_document(fits: Sequence[Fit]) -> dict[str, Any]:
-    """Return the ``actfit.tables`` document holding ``fits`` (strict JSON-ready)."""
-    from actfit import __version__
-    from actfit.export.document import to_document
-
-    return {
-        "schema": TABLES_SCHEMA,
-        "schema_version": TABLES_SCHEMA_VERSION,
-        "actfit_version": __version__,
-        "fits": [to_document(f) for f in fits],
-    }
-
-
-def fits_from_document(doc: Any, source: str = "document") -> list[Fit]:
-    """Return the fits of an ``actfit.tables`` document (or the one fit of an ``actfit.fit``).
-
-    Raises:
-        FileFormatError: not such a document, an unsupported version, or a bad fit inside
-            (the message names it, e.g. ``fits[2]``).
-    """
-    from actfit.export.document import SCHEMA, from_document
-
-    if isinstance(doc, dict) and doc.get("schema") == SCHEMA:
-        return [from_document(doc, source)]
-    if not isinstance(doc, dict) or doc.get("schema") != TABLES_SCHEMA:
-        schema = doc.get("schema") if isinstance(doc, dict) else None
-        raise FileFormatError(
-            f"{source}: schema is {schema!r}, expected {TABLES_SCHEMA!r}; the file is not an "
-            "actfit table file (write one with actfit table --out)"
-        )
-    version = doc.get("schema_version")
-    if (
-        not isinstance(version, int)
-        or isinstance(version, bool)
-        or not (1 <= version <= TABLES_SCHEMA_VERSION)
-    ):
-        raise FileFormatError(
-            f"{source}: {TABLES_SCHEMA} version {version!r} is not supported by this actfit "
-            f"(it reads versions 1..{TABLES_SCHEMA_VERSION}); upgrade actfit"
-        )
-    fits = doc.get("fits")
-    if not isinstance(fits, list):
-        raise FileFormatError(f"{source}: 'fits' must be a list of result documents")
-    return [from_document(d, f"{source}: fits[{i}]") for i, d in enumerate(fits)]
-
-
 def save_tables(fits: Sequence[Fit], path: str | os.PathLike[str]) -> Path:
     """Write ``fits`` as one ``actfit.tables`` JSON file, atomically; return the path.
 
@@ -120,8 +83,6 @@ def load_tables(path: str | os.PathLike[str]) -> list[Fit]:
     Examples:
         >>> # fits = load_tables("pau_init.json")
     """
-    from actfit.export.io import read_document
-
     return fits_from_document(read_document(path), str(path))
 
 
@@ -130,11 +91,9 @@ def to_rational_activations(fits: Sequence[Fit]) -> dict[str, Any]:
     """Return rational_activations' config structure for ``fits``.
 
     Keys are ``Rational_version_<V><m>/<n>`` with ``V`` from the form; activation names come
-    from :func:`actfit.export.readers.activation_name` (``leaky_relu`` is slope 0.01, other
+    from :func:`actfit.export.names.activation_name` (``leaky_relu`` is slope 0.01, other
     slopes ``leaky_relu_0.2``); a name used twice in one group gets ``#2``, ``#3``.
     """
-    from actfit.export.readers import activation_name
-
     out: dict[str, dict[str, Any]] = {}
     for fit in fits:
         m, n = fit.order
@@ -157,8 +116,6 @@ def _g(v: float, digits: int) -> str:
 
 
 def _rows(fits: Sequence[Fit], digits: int) -> tuple[list[str], list[list[str]]]:
-    from actfit.export.readers import describe
-
     # With a version-C table among them, denominator columns are b0..bn and the other forms
     # show their implied constant as "(1)", so that columns line up.
     offset = any(f.form == "abs_offset" for f in fits)
@@ -253,11 +210,13 @@ def to_latex(fits: Sequence[Fit], digits: int = 10) -> str:
     return "\n".join(lines)
 
 
-def _check_table_path(path: str | os.PathLike[str], fmt: str) -> Path:
-    from actfit.export.io import check_output_path
+def _unknown_format(fmt: str, known: Sequence[str]) -> OutputPathError:
+    return OutputPathError(f"unknown table format {fmt!r}; use {', '.join(known)}")
 
+
+def _check_table_path(path: str | os.PathLike[str], fmt: str) -> Path:
     if fmt not in TABLE_FORMATS:
-        raise OutputPathError(f"unknown table format {fmt!r}; use {', '.join(TABLE_FORMATS)}")
+        raise _unknown_format(fmt, TABLE_FORMATS)
     return check_output_path(path, (_SUFFIX[fmt],))
 
 
@@ -266,6 +225,13 @@ def table_path(out: str | os.PathLike[str], fmt: str) -> Path:
 
     ``pau.json`` gives ``pau.json`` (actfit), ``pau.rational_activations.json``, ``pau.md`` and
     ``pau.tex``.
+
+    Raises:
+        OutputPathError: an unknown format.
+
+    Examples:
+        >>> table_path("pau.json", "md").name
+        'pau.md'
     """
     p = Path(out)
     if fmt == "actfit":
@@ -273,8 +239,49 @@ def table_path(out: str | os.PathLike[str], fmt: str) -> Path:
     if fmt == "rational_activations":
         return p.with_name(f"{p.stem}.rational_activations.json")
     if fmt not in TABLE_FORMATS:
-        raise OutputPathError(f"unknown table format {fmt!r}; use {', '.join(TABLE_FORMATS)}")
+        raise _unknown_format(fmt, TABLE_FORMATS)
     return p.with_suffix(_SUFFIX[fmt])
+
+
+def plan_table_outputs(
+    out: str | os.PathLike[str] | None, formats: Sequence[str] = ()
+) -> list[tuple[str, Path]]:
+    """Return ``(format, path)`` for every file of one table, each checked writable.
+
+    The main file ``out`` (``actfit.tables``, ``.json``) comes first, then one file per extra
+    format, named by :func:`table_path`; a format given twice is written once. Call it before
+    fitting, so that a bad path fails at once and nothing is written.
+
+    Args:
+        out: the main table file, or None when no file is written.
+        formats: extra formats to write next to ``out`` (see :data:`EXTRA_FORMATS`).
+
+    Raises:
+        OutputPathError: an unknown format; extra formats without ``out``; a path that cannot
+            be written (missing folder, a folder in the way, a suffix other than ``.json``).
+
+    Examples:
+        >>> [(f, str(p)) for f, p in plan_table_outputs("pau.json", ["md"])]
+        [('actfit', 'pau.json'), ('md', 'pau.md')]
+    """
+    extra = list(dict.fromkeys(formats))
+    for fmt in extra:
+        if fmt not in EXTRA_FORMATS:
+            raise _unknown_format(fmt, EXTRA_FORMATS)
+    if out is None:
+        if extra:
+            raise OutputPathError(
+                f"the {', '.join(extra)} table is written next to the main table file; "
+                "give the main file's path too (a .json name)"
+            )
+        return []
+    check_output_path(out, (".json",))
+    # The derived names differ from each other and from ``out`` by construction (distinct
+    # suffixes, or the ``.rational_activations.json`` tail), so no two formats share a file.
+    plan = [(fmt, table_path(out, fmt)) for fmt in ["actfit", *extra]]
+    for fmt, p in plan:
+        check_output_path(p, (_SUFFIX[fmt],))
+    return plan
 
 
 def write_table(
@@ -286,15 +293,13 @@ def write_table(
         OutputPathError: unknown format, a suffix that does not match it, a missing folder.
         FileFormatError: no fits.
     """
-    from actfit.export.io import atomic_write
-
     p = _check_table_path(path, fmt)
     if not fits:
         raise FileFormatError("no fits to write")
     if fmt == "actfit":
-        text = json.dumps(tables_document(fits), indent=2, allow_nan=False) + "\n"
+        text = dumps(tables_document(fits))
     elif fmt == "rational_activations":
-        text = json.dumps(to_rational_activations(fits), indent=1, allow_nan=False) + "\n"
+        text = dumps(to_rational_activations(fits), indent=1)
     elif fmt == "md":
         text = to_markdown(fits, digits)
     else:
