@@ -3,10 +3,17 @@
 :func:`plot_fits` writes one figure for one or several fits (overlaid, with a legend: compare
 orders, forms, methods or tables):
 
-* top panel: the target(s) and each rational over the fit range plus a margin on each side
-  (default 50% of the range's length), the fit range shaded;
-* bottom panel: the absolute error ``|r(x) - f(x)|`` (or the relative error
-  ``|r - f| / |f|``), linear or log scale, with each fit's max-error point marked;
+* top panel: the target(s) (thin dark dashed lines, drawn over the fits so that each stays
+  visible where a fit covers it) and each rational over the fit range plus a margin on each side
+  (default 50% of the range's length; the title says "x range: fit range ±50% of its length"),
+  the fit range shaded;
+* bottom panel: the absolute error ``|r(x) - f(x)|``, or the relative error
+  ``|r - f| / max(|f|, δ)`` with ``δ = 1e-3 max |f|`` over the fit range (the true relative error
+  wherever ``|f| >= δ``; near a zero of ``f``, where ``|r - f| / |f|`` is unbounded, the error in
+  units of ``δ``: the floor of the ``relative`` weight), linear or log scale (major gridlines
+  only). Each fit's max-error point over its range is marked (the report's ``max_abs`` point,
+  or the maximum of the relative curve as drawn), with a distinct marker per fit and its value
+  as a label; labels are moved apart (with a leader line) so that none overlaps another;
 * real poles of ``Q`` inside the window are drawn as vertical dotted lines in both panels (with
   ``gid`` ``pole-<i>-<x>`` in SVG output) and curves are broken there; poles outside the window
   are listed in the legend.
@@ -40,6 +47,17 @@ __all__ = ["PLOT_SUFFIXES", "make_figure", "plot_fits"]
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 _POINTS = 4001
 _TINY = 1e-300  # floor for log-scale errors (an exact table has error 0)
+_REL_FLOOR = 1e-3  # δ = 1e-3·max|f| on the fit range: the default floor of the relative weight
+_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")  # one per fit, so coinciding peaks differ
+# Targets are drawn on top of the fits, thin and dashed in one dark colour: visible wherever a
+# fit covers them (a faint band under a line of the same colour is not), one legend entry.
+_TARGET_STYLE: dict[str, object] = {
+    "color": "0.1",
+    "ls": (0, (4, 3)),
+    "lw": 1.1,
+    "alpha": 0.9,
+    "zorder": 4,
+}
 
 
 def _window(fits: Sequence[Fit], margin: float) -> tuple[float, float, float, float]:
@@ -68,6 +86,139 @@ def _break_at(
     ys = np.concatenate((y, np.full(len(inside), np.nan)))
     order = np.argsort(xs, kind="stable")
     return xs[order], ys[order]
+
+
+def _errors(
+    fit: Fit, x: NDArray[np.float64], relative: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return ``r(x)`` and the error curve drawn for ``fit``.
+
+    The relative error is ``|r - f| / max(|f|, δ)`` with ``δ = 1e-3 max |f|`` over the fit range
+    (the floor of the ``relative`` weight): the true relative error wherever ``|f| >= δ``, and the
+    error in units of ``δ`` near a zero of ``f``, where ``|r - f| / |f|`` would be unbounded.
+    A target that is 0 on the whole range gets ``δ = 1`` (the absolute error).
+    """
+    with np.errstate(all="ignore"):
+        rx = np.asarray(fit.rational(x), dtype=np.float64)
+        fx = np.asarray(fit.target(x), dtype=np.float64)
+        err = np.abs(rx - fx)
+        if not relative:
+            return rx, err
+        inside = (x >= fit.range[0]) & (x <= fit.range[1]) & np.isfinite(fx)
+        scale = float(np.max(np.abs(fx[inside]), initial=0.0))
+        delta = _REL_FLOOR * scale if 0 < scale < np.inf else 1.0
+        return rx, err / np.maximum(np.abs(fx), delta)
+
+
+def _peak(
+    fit: Fit, x: NDArray[np.float64], err: NDArray[np.float64], relative: bool
+) -> tuple[float, float] | None:
+    """The max-error point to mark: the report's (absolute), or the drawn curve's (relative)."""
+    if not relative:
+        xm, ym = fit.errors.max_abs_at, fit.errors.max_abs
+        return (xm, ym) if np.isfinite(xm) and np.isfinite(ym) else None
+    ok = (x >= fit.range[0]) & (x <= fit.range[1]) & np.isfinite(err)
+    if not ok.any():
+        return None
+    i = np.flatnonzero(ok)[np.argmax(err[ok])]
+    return float(x[i]), float(err[i])
+
+
+def _place_labels(fig: Figure, ax, labels: list, marks: list) -> None:
+    """Move the max-error labels (Annotations in ``ax``) so that none overlaps another.
+
+    Greedy, lowest peak first: each label takes the first free slot of a short list (just above
+    its marker, then further up, then below; on the right of the marker, or on the left near the
+    right edge), preferring slots inside the panel; obstacles are the labels already placed and
+    the other fits' markers (``marks``). A label moved away from its marker gets a leader line.
+    """
+    if not labels:
+        return
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()  # settle the constrained layout first
+    box = ax.get_window_extent(renderer)
+    pt = fig.dpi / 72.0
+    marker_boxes = [m.get_window_extent(renderer) for m in marks]
+    placed: list = []
+    for i in sorted(range(len(labels)), key=lambda i: labels[i].xy[1]):
+        ann = labels[i]
+        ext = Text.get_window_extent(ann, renderer)  # the text alone, not its leader line
+        w, h = ext.width / pt + 3.0, ext.height / pt + 2.5
+        anchor_x = ax.transData.transform(ann.xy)[0]
+        sides = (6.0, -6.0 - w) if anchor_x + (w + 12.0) * pt < box.x1 else (-6.0 - w, 6.0)
+        steps = range(len(labels) + 2)
+        slots = [(dx, 4.0 + j * h) for dx in sides for j in steps]
+        slots += [(dx, -4.0 - (j + 1) * h) for dx in sides for j in steps]
+        obstacles = placed + [b for k, b in enumerate(marker_boxes) if k != i]
+
+        slot = next(
+            (
+                s
+                for strict in (True, False)
+                for s in slots
+                if _free(ann, s, obstacles, box if strict else None, renderer)
+            ),
+            slots[0],
+        )
+        ann.xyann = slot
+        if slot != slots[0]:  # moved away: redrawn with a leader line to its marker
+            moved = _max_label(ax, ann.get_text(), ann.xy, ann.get_color(), ann.get_gid(), slot)
+            ann.remove()
+            ann = moved
+            ann.update_positions(renderer)
+        placed.append(Text.get_window_extent(ann, renderer))
+
+
+def _max_label(
+    ax,
+    text: str,
+    xy: tuple[float, float],
+    color: str,
+    gid: str,
+    slot: tuple[float, float] | None = None,
+):
+    """A max-error label at offset ``slot`` (points) from ``xy``; with a leader line if given."""
+    leader = None
+    if slot is not None:
+        # From the label's corner nearest the marker, so that the line does not cross the text.
+        leader = {
+            "arrowstyle": "-",
+            "color": color,
+            "lw": 0.6,
+            "shrinkA": 0,
+            "shrinkB": 5,
+            "relpos": (float(slot[0] < 0), float(slot[1] < 0)),
+        }
+    ann = ax.annotate(
+        text,
+        xy,
+        textcoords="offset points",
+        xytext=slot or (6.0, 4.0),
+        fontsize=8,
+        color=color,
+        zorder=6,
+        gid=gid,
+        # Readable over the curves it may cross.
+        bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+        arrowprops=leader,
+    )
+    ann.set_in_layout(False)  # labels are placed after the layout, not part of it
+    return ann
+
+
+def _free(ann, slot: tuple[float, float], obstacles: list, box, renderer) -> bool:
+    """Whether label ``ann`` moved to ``slot`` misses every obstacle (and lies inside ``box``)."""
+    from matplotlib.text import Text
+
+    ann.xyann = slot
+    ann.update_positions(renderer)
+    e = Text.get_window_extent(ann, renderer)  # the text alone, not its leader line
+    if any(e.overlaps(o) for o in obstacles):
+        return False
+    return box is None or (box.x0 <= e.x0 and e.x1 <= box.x1 and box.y0 <= e.y0 and e.y1 <= box.y1)
 
 
 def _ylim(values: list[NDArray[np.float64]]) -> tuple[float, float]:
@@ -100,11 +251,17 @@ def make_figure(
         fits: one or more fits; overlaid with a legend.
         margin: the window extends this fraction of the range's length beyond each end.
         log: log scale for the error panel.
-        relative: plot ``|r - f| / |f|`` instead of ``|r - f|``.
+        relative: plot the relative error ``|r - f| / max(|f|, δ)``, ``δ = 1e-3 max |f|`` over
+            the fit range (the true relative error except near zeros of ``f``), instead of
+            ``|r - f|``; the marked point is then the maximum of that curve over the fit range.
 
     Raises:
         ValueError: no fits.
         ParameterError: a negative or non-finite margin.
+
+    Examples:
+        >>> # fig = make_figure([fit_lsq("gelu"), fit_lsq("tanh")], log=True)
+        >>> # fig.axes[1].set_ylim(1e-8, 1e-2); fig.savefig("cmp.png")
     """
     from matplotlib.figure import Figure
 
@@ -120,89 +277,81 @@ def make_figure(
     targets = list(dict.fromkeys(f.target for f in fits))
     with_target = len(targets) > 1
 
-    # Shade each distinct fit range.
-    for ra, rb in dict.fromkeys(f.range for f in fits):
+    # Shade each distinct fit range; the first shading is the legend's entry.
+    for j, (ra, rb) in enumerate(dict.fromkeys(f.range for f in fits)):
         for ax in (top, bottom):
-            ax.axvspan(ra, rb, color="0.92", zorder=0, lw=0)
-    top.plot([], [], color="0.85", lw=8, label="fit range")
+            label = "fit range" if j == 0 and ax is top else None
+            ax.axvspan(ra, rb, color="0.92", zorder=0, lw=0, label=label)
 
-    # Targets: thick and faded under the fits; in the colour of their fit when they have only
-    # one (a table of several activations), grey otherwise (several fits of one target).
     y_ref: list[NDArray[np.float64]] = []
-    for t in targets:
-        mine = [c for f, c in zip(fits, colors, strict=True) if f.target == t]
+    for j, t in enumerate(targets):
         with np.errstate(all="ignore"):
             fx = np.asarray(t(x), dtype=np.float64)
         y_ref.append(fx)
-        tcolor = mine[0] if len(mine) == 1 and len(fits) > 1 else "0.2"
-        top.plot(x, fx, color=tcolor, lw=4.0, alpha=0.3, zorder=2, solid_capstyle="butt")
-    top.plot([], [], color="0.2", lw=4.0, alpha=0.3, label="target" + "s" * with_target)
+        label = ("targets f(x)" if with_target else "target f(x)") if j == 0 else None
+        top.plot(x, fx, label=label, gid=f"target-{j}", **_TARGET_STYLE)  # type: ignore[arg-type]
 
     err_in_range: list[float] = []
     far_poles: list[str] = []
+    labels: list = []
+    marks: list = []
     for k, (fit, color) in enumerate(zip(fits, colors, strict=True)):
         poles = [float(p) for p in fit.poles.poles_on_real_line]
-        with np.errstate(all="ignore"):
-            rx = np.asarray(fit.rational(x), dtype=np.float64)
-            fx = np.asarray(fit.target(x), dtype=np.float64)
-            err = np.abs(rx - fx)
-            if relative:
-                err = err / np.abs(fx)
+        rx, err = _errors(fit, x, relative)
+        peak = _peak(fit, x, err, relative)
+        what = "max rel err" if relative else "max err"
+        value = peak[1] if relative and peak else fit.errors.max_abs
+        label = f"{_label(fit, with_target)}, {what} {value:.2e}"
         xr, yr = _break_at(x, rx, poles)
-        label = f"{_label(fit, with_target)}, max err {fit.errors.max_abs:.2e}"
-        top.plot(xr, yr, color=color, lw=1.4, label=label, zorder=3)
+        top.plot(xr, yr, color=color, lw=1.4, label=label, zorder=3, gid=f"fit-{k}")
         inside = (x >= fit.range[0]) & (x <= fit.range[1])
         e_plot = np.maximum(err, _TINY) if log else err
         xe, ye = _break_at(x, e_plot, poles)
-        bottom.plot(xe, ye, color=color, lw=1.3)
+        bottom.plot(xe, ye, color=color, lw=1.3, gid=f"err-{k}")
         finite_in = err[inside & np.isfinite(err)]
         if finite_in.size:
             err_in_range.append(float(finite_in.max()))
-        # The max-error point of the report (absolute); in relative mode at the same x.
-        xm = fit.errors.max_abs_at
-        if np.isfinite(fit.errors.max_abs) and np.isfinite(xm):
-            if relative:
-                with np.errstate(all="ignore"):
-                    fm = float(np.abs(fit.target(np.array([xm])))[0])
-                ym = fit.errors.max_abs / fm if fm > 0 else np.nan
-            else:
-                ym = fit.errors.max_abs
-            if np.isfinite(ym):
-                ym_plot = max(ym, _TINY) if log else ym
-                bottom.plot(
-                    [xm],
-                    [ym_plot],
-                    marker="o",
-                    ms=7,
-                    mfc="none",
-                    mec=color,
-                    mew=1.8,
-                    ls="none",
-                    gid=f"maxerr-{k}",
+        if peak is not None:
+            xm, ym = peak
+            ym_plot = max(ym, _TINY) if log else ym
+            (mark,) = bottom.plot(
+                [xm],
+                [ym_plot],
+                marker=_MARKERS[k % len(_MARKERS)],
+                ms=7,
+                mfc="none",
+                mec=color,
+                mew=1.8,
+                ls="none",
+                zorder=5,
+                clip_on=False,  # a peak at the panel's edge (error 0, range end) stays whole
+                gid=f"maxerr-{k}",
+            )
+            ann = _max_label(bottom, f"{ym:.2e}", (xm, ym_plot), color, f"maxerr-label-{k}")
+            marks.append(mark)
+            labels.append(ann)
+        in_window = [p for p in poles if lo <= p <= hi]
+        for j, p in enumerate(in_window):
+            for ax in (top, bottom):
+                label = (
+                    f"pole{'s' * (len(in_window) > 1)} of Q ({fit.form})"
+                    if j == 0 and ax is top
+                    else None
                 )
-                if len(fits) == 1:  # with several fits the legend carries the values
-                    bottom.annotate(
-                        f"{ym:.2e}",
-                        (xm, ym_plot),
-                        textcoords="offset points",
-                        xytext=(6, 6),
-                        fontsize=8,
-                        color=color,
-                    )
-        for p in poles:
-            if lo <= p <= hi:
-                for ax in (top, bottom):
-                    ax.axvline(p, color=color, ls=":", lw=1.5, gid=f"pole-{k}-{p:.9g}")
-            else:
-                far_poles.append(f"{p:.4g}")
-        if any(lo <= p <= hi for p in poles):
-            top.plot([], [], color=color, ls=":", lw=1.5, label=f"pole(s) of Q ({fit.form})")
+                ax.axvline(p, color=color, ls=":", lw=1.5, gid=f"pole-{k}-{p:.9g}", label=label)
+        far_poles += [f"{p:.4g}" for p in poles if not lo <= p <= hi]
 
     # The targets set the scale; a rational that leaves it (a bad table, a pole) is clipped.
     top.set_ylim(*_ylim(y_ref))
     top.set_xlim(lo, hi)
-    if far_poles:
-        top.plot([], [], ls="none", label="poles outside the plot at x = " + ", ".join(far_poles))
+    if far_poles:  # a text-only legend entry (its handle draws nothing)
+        top.plot(
+            [],
+            [],
+            ls="none",
+            marker="",
+            label="poles outside the plot at x = " + ", ".join(far_poles),
+        )
     top.set_ylabel("f(x), r(x)")
     top.grid(True, alpha=0.3)
     top.legend(fontsize=7 if len(fits) > 3 else 8, loc="best", framealpha=0.85)
@@ -212,22 +361,35 @@ def make_figure(
     names = ", ".join(_target_label(t) for t in targets)
     if len(names) > 60:
         names = f"{len(targets)} targets"
+    # Line 2 says in words how far beyond the range(s) the x axis reaches (the margin).
+    span = "fit range" if len(ranges) == 1 else "span of the fit ranges"
+    reach = f"{span} ±{100 * margin:g}% of its length" if margin > 0 else span
     top.set_title(
-        f"{names} — fit range{'s' * (len(ranges) > 1)} {rtext} (shaded), margin {margin:g}",
+        f"{names}\nfit range{'s' * (len(ranges) > 1)} {rtext} (shaded); x range: {reach}",
         fontsize=10,
     )
-    what = "relative error |r - f| / |f|" if relative else "absolute error |r - f|"
-    bottom.set_ylabel(what)
+    if relative:
+        bottom.set_ylabel("relative error")
+        bottom.set_title(
+            f"relative error |r - f| / max(|f|, δ), δ = {_REL_FLOOR:g}·max|f| on the fit range",
+            fontsize=7,
+            loc="right",
+        )
+    else:
+        bottom.set_ylabel("absolute error |r - f|")
     bottom.set_xlabel("x")
-    bottom.grid(True, which="both", alpha=0.3)
-    peak = max(err_in_range) if err_in_range else 1.0
+    # Major gridlines only: on a log axis the minor ones (8 a decade) bury the curves.
+    bottom.grid(True, which="major", alpha=0.3)
+    bottom.grid(False, which="minor")
+    top_err = max(err_in_range) if err_in_range else 1.0
     if log:
         bottom.set_yscale("log")
         floor = min((e for e in err_in_range if e > 0), default=1e-16)
-        bottom.set_ylim(max(floor * 1e-4, 1e-18), max(peak, _TINY) * 1e3)
+        bottom.set_ylim(max(floor * 1e-4, 1e-18), max(top_err, _TINY) * 1e3)
     else:
         # Inside-range errors fill the panel; growth beyond the range is clipped at the top.
-        bottom.set_ylim(0.0, 1.6 * peak if peak > 0 else 1.0)
+        bottom.set_ylim(0.0, 1.6 * top_err if top_err > 0 else 1.0)
+    _place_labels(fig, bottom, labels, marks)
     return fig
 
 
@@ -249,7 +411,8 @@ def plot_fits(
         path: output file; the suffix selects the format.
         margin: fraction of the range's length shown beyond each end (default 0.5).
         log: log scale for the error panel.
-        relative: relative instead of absolute error.
+        relative: relative instead of absolute error (``|r - f| / max(|f|, δ)``, see
+            :func:`make_figure`).
 
     Raises:
         OutputPathError: unknown suffix or missing folder.

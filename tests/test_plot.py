@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from actfit.cli import app
@@ -132,3 +134,156 @@ def test_cli_plot_and_plot_option(safe_fit, pole_fit, tmp_path: Path) -> None:
     res = runner.invoke(app, ["lsq", "tanh", "--order", "3,2", "--plot", str(fig)])
     assert res.exit_code == 0, res.output
     assert "<svg" in fig.read_text()
+
+
+# --- what the figure says matches what it draws (the "Plots" issue) ---------------------------
+
+
+def _line(ax, gid: str):
+    return next(ln for ln in ax.get_lines() if ln.get_gid() == gid)
+
+
+def _labels(ax) -> list:
+    return [t for t in ax.texts if (t.get_gid() or "").startswith("maxerr-label-")]
+
+
+def _renderer(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    return renderer
+
+
+@pytest.fixture(scope="module")
+def tanh_fit():
+    from actfit import fit_lsq
+
+    return fit_lsq(get_target("tanh"), (3, 2))
+
+
+def _check_relative_peak(fit, **kw) -> None:
+    fig = make_figure([fit], relative=True, **kw)
+    bottom = fig.axes[1]
+    err = _line(bottom, "err-0")
+    x, y = np.asarray(err.get_xdata(), float), np.asarray(err.get_ydata(), float)
+    ok = (x >= fit.range[0]) & (x <= fit.range[1]) & np.isfinite(y)
+    i = np.flatnonzero(ok)[np.argmax(y[ok])]
+    mark = _line(bottom, "maxerr-0")
+    assert mark.get_xdata()[0] == x[i] and mark.get_ydata()[0] == y[i]
+    (label,) = _labels(bottom)
+    assert label.get_text() == f"{y[i]:.2e}"
+    assert f"max rel err {y[i]:.2e}" in _line(fig.axes[0], "fit-0").get_label()
+
+
+def test_relative_marks_the_peak_of_the_drawn_curve(safe_fit) -> None:
+    # leaky_relu's absolute peak is at its kink x = 0 where f = 0; the marker used to sit there
+    # (or vanish); it must be the relative curve's own maximum over the fit range.
+    _check_relative_peak(safe_fit)
+    _check_relative_peak(safe_fit, log=True, margin=0.0)
+    mark = _line(make_figure([safe_fit]).axes[1], "maxerr-0")  # absolute: the report's point
+    assert mark.get_xdata()[0] == safe_fit.errors.max_abs_at
+    assert mark.get_ydata()[0] == safe_fit.errors.max_abs
+
+
+def test_relative_error_definition_near_zero(safe_fit) -> None:
+    # |r - f| / max(|f|, δ), δ = 1e-3 max_[a,b] |f| = 3e-3 for leaky_relu(0.01) on [-3, 3].
+    fig = make_figure([safe_fit], relative=True)
+    err = _line(fig.axes[1], "err-0")
+    x, y = np.asarray(err.get_xdata(), float), np.asarray(err.get_ydata(), float)
+    f = np.asarray(safe_fit.target(x), float)
+    r = np.asarray(safe_fit.rational(x), float)
+    delta = 1e-3 * 3.0
+    far = np.abs(f) >= delta
+    near = ~far
+    assert near.sum() > 10 and far.sum() > 10
+    np.testing.assert_allclose(y[far], np.abs(r - f)[far] / np.abs(f[far]), rtol=1e-12)
+    np.testing.assert_allclose(y[near], np.abs(r - f)[near] / delta, rtol=1e-12)
+    assert np.isfinite(y).all()  # no division by the zero of f
+    assert "δ" in fig.axes[1].get_title(loc="right")
+
+
+@settings(max_examples=6, deadline=None)
+@given(slope=st.floats(0.0, 0.5), margin=st.sampled_from([0.0, 0.3]), log=st.booleans())
+def test_relative_peak_property(slope: float, margin: float, log: bool) -> None:
+    fit = external_fit(NUM, DEN, form="safe", target=get_target("leaky_relu", {"slope": slope}))
+    _check_relative_peak(fit, margin=margin, log=log)
+
+
+def test_legend_describes_drawn_artists(safe_fit, pole_fit, tanh_fit) -> None:
+    fits = [safe_fit, pole_fit, tanh_fit]
+    top = make_figure(fits, margin=0.05).axes[0]  # pole 3.5 outside: a text-only entry
+    handles, labels = top.get_legend_handles_labels()
+    drawn = set(top.get_lines()) | set(top.patches)
+    for h, text in zip(handles, labels, strict=True):
+        assert h in drawn and h.get_visible(), text
+        if text.startswith("poles outside the plot"):
+            continue
+        if hasattr(h, "get_xdata"):  # a line with data, not an empty proxy
+            assert len(h.get_xdata()) > 0, text
+    assert {"fit range", "targets f(x)"} <= set(labels)
+    # Every target drawn, above every fit, opaque enough, in a colour no fit has.
+    target_lines = [ln for ln in top.get_lines() if (ln.get_gid() or "").startswith("target-")]
+    fit_lines = [ln for ln in top.get_lines() if (ln.get_gid() or "").startswith("fit-")]
+    assert len(target_lines) == 3 and len(fit_lines) == 3
+    fit_colors = {ln.get_color() for ln in fit_lines}
+    for t in target_lines:
+        assert t.get_visible() and (t.get_alpha() or 1.0) >= 0.8
+        assert t.get_zorder() > max(f.get_zorder() for f in fit_lines)
+        assert t.get_color() not in fit_colors
+        assert t.get_linestyle() == target_lines[0].get_linestyle() != "-"
+    # The legend's swatch for targets looks like the target lines (the old grey band did not).
+    legend = top.get_legend()
+    swatch = legend.legend_handles[[t.get_text() for t in legend.get_texts()].index("targets f(x)")]
+    assert swatch.get_color() == target_lines[0].get_color()
+    assert swatch.get_linestyle() == target_lines[0].get_linestyle()
+    assert swatch.get_linewidth() == target_lines[0].get_linewidth()
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("relative", [False, True])
+def test_max_error_labels_do_not_collide(safe_fit, tanh_fit, log: bool, relative: bool) -> None:
+    # Three fits whose peaks coincide (one rational, three slopes) plus one elsewhere.
+    same = [
+        external_fit(NUM, DEN, form="safe", target=get_target("leaky_relu", {"slope": s}))
+        for s in (0.01, 0.0101, 0.0102)
+    ]
+    for fits in (same, [safe_fit, tanh_fit, same[2]]):
+        fig = make_figure(fits, log=log, relative=relative)
+        bottom = fig.axes[1]
+        renderer = _renderer(fig)
+        from matplotlib.text import Text
+
+        labels = _labels(bottom)
+        assert len(labels) == len(fits)
+        boxes = [Text.get_window_extent(t, renderer) for t in labels]
+        marks = [_line(bottom, f"maxerr-{k}").get_window_extent(renderer) for k in range(3)]
+        panel = bottom.get_window_extent(renderer)
+        for i, b in enumerate(boxes):
+            assert panel.x0 <= b.x0 and b.x1 <= panel.x1 and panel.y0 <= b.y0 and b.y1 <= panel.y1
+            for j, c in enumerate(boxes[i + 1 :], i + 1):
+                assert not b.overlaps(c), (i, j)
+            for j, m in enumerate(marks):
+                assert j == i or not b.overlaps(m), (i, j)
+        # Distinct marker shapes: coinciding peaks stay countable.
+        assert len({_line(bottom, f"maxerr-{k}").get_marker() for k in range(3)}) == 3
+
+
+def test_log_error_panel_has_major_grid_only(safe_fit, tanh_fit) -> None:
+    fig = make_figure([safe_fit, tanh_fit], log=True)
+    _renderer(fig)
+    bottom = fig.axes[1]
+    for axis in (bottom.yaxis, bottom.xaxis):
+        assert not any(t.gridline.get_visible() for t in axis.get_minor_ticks())
+        assert not any(
+            t.label1.get_visible() and t.label1.get_text() for t in axis.get_minor_ticks()
+        )
+    assert any(t.gridline.get_visible() for t in bottom.yaxis.get_major_ticks())
+
+
+def test_title_says_what_the_margin_means(safe_fit) -> None:
+    title = make_figure([safe_fit]).axes[0].get_title()
+    assert "x range: fit range ±50% of its length" in title and "margin" not in title
+    assert "±25%" in make_figure([safe_fit], margin=0.25).axes[0].get_title()
+    title = make_figure([safe_fit], margin=0.0).axes[0].get_title()
+    assert title.endswith("x range: fit range") and "%" not in title
