@@ -11,9 +11,10 @@ Piecewise parts (``max``, ``abs``, ``Piecewise``...) are resolved to the branch 
 ``x0``. Only for functions the series arithmetic does not know, ``mpmath.taylor`` (numerical
 differentiation at raised precision) is used; the second value returned says which.
 
-sympy's own ``series`` gives the same exact coefficients but is measured slower by orders of
-magnitude on the registry's targets at 13 terms, and mpmath's ``taylor`` is not exact; the
-recurrences are the standard ones, written once here.
+sympy's own ``series`` gives the same exact coefficients but was measured slower (10 terms at
+0, one process, first call each: swish 0.001 s here vs 0.47 s, mish 0.006 s vs 2.1 s, tanh
+< 0.001 s vs 0.033 s; gelu 0.36 s vs 0.15 s, where this first call includes mpmath's constants),
+and ``mpmath.taylor`` is not exact; so the standard recurrences are kept, written once here.
 """
 
 from __future__ import annotations
