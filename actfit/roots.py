@@ -204,8 +204,9 @@ def isolate_real_roots(coeffs: ArrayLike | Iterable[float]) -> list[tuple[Fracti
         ValueError: a coefficient is not finite.
 
     Examples:
-        >>> [(lo < 2 ** 0.5 < hi) for lo, hi in isolate_real_roots([-2.0, 0.0, 1.0])]
-        [False, True]
+        >>> neg, pos = isolate_real_roots([-2.0, 0.0, 1.0])   # x^2 - 2: exact ends around sqrt 2
+        >>> pos[0] ** 2 < 2 < pos[1] ** 2 and neg[1] < 0 < pos[0]
+        True
     """
     factors = _factors(coeffs)
     while True:
