@@ -13,7 +13,7 @@ abs       ``1 + |b1 x + ... + bn x^n|``       "version B" (KAT)
 ========  ==================================  =========================================
 
 ``safe`` and ``abs`` are >= 1 everywhere; ``plain`` can vanish and must be checked
-(:mod:`actfit.approx.poles`).
+(:meth:`Rational.real_poles`, :mod:`actfit.approx.poles`).
 
 One more form exists only to *read* other projects' tables: ``abs_offset`` (alias ``C``),
 rational_activations' "version C", ``Q(x) = 0.1 + |b0 + b1 x + ... + bn x^n|``, whose denominator
@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from actfit.errors import FormError
+from actfit.roots import real_roots
 
 __all__ = [
     "FORMS",
@@ -340,11 +341,9 @@ class Rational:
         """Return the sorted real zeros of ``Q`` (always empty for ``safe``, ``abs`` and
         ``abs_offset``, whose ``Q`` is >= 1, resp. >= 0.1).
 
-        Zeros are isolated exactly (Sturm sequences on the exact binary values of the
-        coefficients; see :func:`actfit.approx.poles.real_roots`), so none is missed.
+        Zeros are isolated exactly (certified enclosures on the exact binary values of the
+        coefficients; see :func:`actfit.roots.real_roots`), so none is missed.
         """
         if self._form != "plain":
             return np.zeros(0)
-        from actfit.approx.poles import real_roots
-
         return real_roots(self.denominator_polynomial())

@@ -20,7 +20,7 @@ from actfit.approx.pade import (
     taylor_coefficients,
 )
 from actfit.cli import app
-from actfit.errors import FormError, NotAnalyticError, PoleError
+from actfit.errors import FormError, NotAnalyticError, ParameterError, PoleError
 from actfit.targets import get_target, parse_expression, symbol
 
 X = symbol()
@@ -116,13 +116,27 @@ def test_defective_tanh_2_1_lowers_the_type() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "order", "delivered"),
-    [("tanh", (4, 4), (3, 4)), ("tanh", (2, 7), (1, 6)), ("sigmoid", (12, 0), (11, 0))],
+    ("name", "order", "delivered", "why"),
+    [
+        ("tanh", (4, 4), (3, 4), "numerator's coefficient of x^4 vanishes"),
+        ("tanh", (2, 7), (1, 6), "share the factor x"),
+        ("sigmoid", (12, 0), (11, 0), "numerator's coefficient of x^12 vanishes"),
+    ],
 )
-def test_structural_zeros_lower_the_type(name: str, order: tuple, delivered: tuple) -> None:
-    fit = fit_pade(get_target(name), order)
+def test_structural_zeros_lower_the_type(name: str, order: tuple, delivered: tuple,
+                                         why: str) -> None:
+    fit = fit_pade(get_target(name), order, exact=True)
     assert tuple(fit.settings["delivered"]) == delivered == fit.order
-    assert fit.settings["reasons"]
+    assert fit.settings["lowered"]
+    (reason,) = fit.settings["reasons"]
+    assert reason.startswith(f"[{order[0]},{order[1]}]") and why in reason
+    # the lowered approximant is still the Padé approximant: P - Q f = O(x^(mu+nu+1)) exactly
+    mu, nu = delivered
+    ex = fit.settings["exact"]
+    p = sum(sympy.Rational(v) * X**k for k, v in enumerate(ex["numerator"]))
+    q = 1 + sum(sympy.Rational(v) * X ** (k + 1) for k, v in enumerate(ex["denominator"]))
+    resid = sympy.series(p - q * get_target(name).sympy(), X, 0, mu + nu + 1).removeO()
+    assert sympy.expand(resid) == 0
 
 
 def test_defective_inexact_data_lower_the_type() -> None:
@@ -286,3 +300,18 @@ def test_cli_pade_user_errors(args: list[str], needle: str) -> None:
     assert result.exit_code == 2
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and needle in lines[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# the shared fitter signature
+# ------------------------------------------------------------------------------------------------
+def test_shared_signature_names_weight_and_progress() -> None:
+    calls: list[tuple[str, float]] = []
+    fit = fit_pade("swish", progress=lambda stage, done: calls.append((stage, done)))
+    assert fit.order == (5, 4) and fit.range == (-3.0, 3.0) and fit.form == "plain"
+    assert calls[0] == ("pade swish", 0.0) and calls[-1] == ("pade swish", 1.0)
+    by_name = fit_pade("leaky_relu", (5, 4), (-2.0, 2.0), center=-1.0, exact=True, slope=0.1)
+    assert by_name.settings["exact"]["numerator"] == ["0", "1/10"]
+    assert by_name.range == (-2.0, 2.0)
+    with pytest.raises(ParameterError, match="no error weight; use fit_lsq or fit_minimax"):
+        fit_pade("swish", weight="normal")
