@@ -4,7 +4,7 @@ Coefficient tables go wrong silently: a table fitted in one denominator form and
 another (e.g. a rational_activations version-A table run by a version-B kernel) can be off by
 more than 1 on [-3, 3] while its coefficients look plausible. :func:`check_file` reads a table in
 any format :mod:`actfit.export.readers` knows, re-evaluates it against the target (fresh error
-report, exact Sturm pole isolation on the range *and* the whole real line) and gives a verdict:
+report, exact pole isolation on the range *and* the whole real line) and gives a verdict:
 
 * **fail** when the max error on the range exceeds the tolerance, or ``Q`` vanishes on the
   range (or the error is not finite there);

@@ -18,10 +18,9 @@ from actfit.roots import count_real_roots, real_roots
 
 __all__ = ["PoleReport", "count_real_roots", "pole_report", "real_roots"]
 
-# The wording is part of the result documents (``method`` of every plain-form pole report, in the
-# golden CLI outputs), so it stays although the isolation is now Arb's certified enclosures of
-# the squarefree factors rather than a Sturm sequence: both are exact root counts.
-_PLAIN_METHOD = "exact Sturm-sequence root isolation on the float64 coefficients"
+# Says what was proven: the real zeros of Q with the stored (float64) coefficients taken as exact
+# binary numbers, isolated by certified enclosures (actfit.roots).
+_PLAIN_METHOD = "exact root isolation on the float64 coefficients (FLINT/Arb enclosures)"
 
 
 @dataclass(frozen=True)
