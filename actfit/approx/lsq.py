@@ -283,6 +283,7 @@ def fit_lsq(
 
     Raises:
         UnknownTargetError: A name that is neither in the registry nor an expression.
+        ExpressionError: An invalid expression.
         ParameterError: Parameters the target does not have, or given with a ready-made
             Target; a weight that is malformed, negative, non-finite or zero on the range.
         OrderError: ``m`` or ``n`` outside ``0..12`` or not integers.
