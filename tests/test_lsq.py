@@ -1,4 +1,5 @@
-"""Tests for actfit.approx.lsq (least-squares rational fits) and actfit.approx.weights."""
+"""Tests for actfit.approx.lsq (least-squares rational fits), its parts (varpro, starts,
+monomial) and actfit.approx.weights."""
 
 from __future__ import annotations
 
@@ -320,3 +321,214 @@ def test_bad_weight(weight):
 def test_bad_form():
     with pytest.raises(FormError):
         fit_lsq(_target("relu"), (3, 2), RANGE, form="bogus")
+
+
+# -- the shared fitter signature -----------------------------------------------------------------
+def test_takes_a_registry_name():
+    assert fit_lsq("gelu", (3, 2)).rational == fit_lsq(get_target("gelu", {}), (3, 2)).rational
+
+
+def test_takes_a_name_with_parameters():
+    by_name = fit_lsq("leaky_relu", (3, 2), slope=0.1)
+    by_target = fit_lsq(get_target("leaky_relu", {"slope": 0.1}), (3, 2))
+    assert by_name.rational == by_target.rational
+    assert by_name.target == by_target.target
+    # The parameter reaches the target: another slope is another fit.
+    assert by_name.rational != fit_lsq("leaky_relu", (3, 2), slope=0.2).rational
+
+
+def test_takes_an_expression():
+    fit = fit_lsq("x*tanh(x)", (4, 2))
+    assert fit.rational == fit_lsq(parse_expression("x*tanh(x)"), (4, 2)).rational
+
+
+def test_defaults_are_the_shared_ones():
+    from actfit.options import DEFAULT_ORDER, DEFAULT_RANGE
+
+    fit = fit_lsq("tanh")
+    assert fit.rational.degree == DEFAULT_ORDER
+    assert fit.range == DEFAULT_RANGE
+    assert fit.rational.form == "safe"
+
+
+def test_unknown_parameter():
+    with pytest.raises(ParameterError, match="slope"):
+        fit_lsq("gelu", (3, 2), slope=0.1)
+
+
+def test_parameters_with_a_target():
+    with pytest.raises(ParameterError, match="ready-made Target"):
+        fit_lsq(get_target("leaky_relu", {"slope": 0.1}), (3, 2), slope=0.2)
+
+
+def test_progress_is_called_at_start_and_end():
+    calls: list[tuple[str, float]] = []
+    fit = fit_lsq("gelu", (3, 2), progress=lambda stage, done: calls.append((stage, done)))
+    assert calls[0] == ("lsq gelu", 0.0)
+    assert calls[-1] == ("lsq gelu", 1.0)
+    fractions = [done for _, done in calls]
+    assert fractions == sorted(fractions)
+    assert all(0.0 <= f <= 1.0 for f in fractions)
+    # Reporting progress does not change the fit.
+    assert fit.rational == fit_lsq("gelu", (3, 2)).rational
+
+
+def test_progress_is_not_called_for_bad_input():
+    calls: list[tuple[str, float]] = []
+    with pytest.raises(OrderError):
+        fit_lsq("gelu", (3, 13), progress=lambda stage, done: calls.append((stage, done)))
+    assert calls == []
+
+
+# -- the parts: variable projection, starts, monomial conversion ---------------------------------
+def _internal_q(form: str, a: float, b: float, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Q at x for internal parameters θ (see actfit.approx.varpro)."""
+    from actfit.approx.varpro import Grid, eval_denominator_basis
+
+    shape = Grid(a, b, *[np.zeros(0)] * 5, (), 1, 1)  # the basis reads only a and b
+    t = (x - 0.5 * (a + b)) / (0.5 * (b - a))
+    s = eval_denominator_basis(form, shape, x, t, theta.size)
+    s = s @ (np.abs(theta) if form == "safe" else theta)
+    return 1.0 + (np.abs(s) if form == "abs" else s)
+
+
+def _planted_grid(form: str, a: float, b: float, num_cheb: np.ndarray, theta: np.ndarray):
+    """The engine's grid for a target that is exactly P/Q in its internal coordinates."""
+    from actfit.approx.varpro import make_grid
+
+    def target(x):
+        x = np.asarray(x, dtype=np.float64)
+        t = (x - 0.5 * (a + b)) / (0.5 * (b - a))
+        return np.polynomial.chebyshev.chebval(t, num_cheb) / _internal_q(form, a, b, theta, x)
+
+    breaks = (0.0,) if form != "plain" else ()
+    return make_grid(target, parse_weight("uniform"), a, b, breaks, 6, 20)
+
+
+@st.composite
+def internal_planted(draw, form: str):
+    m = draw(st.integers(0, 5))
+    n = draw(st.integers(1, 4))
+    a = -draw(st.floats(0.5, 4.0))
+    b = draw(st.floats(0.5, 4.0))
+    num = np.array(draw(st.lists(st.floats(-2.0, 2.0), min_size=m + 1, max_size=m + 1)))
+    assume(np.abs(num).max() > 0.1)
+    raw = draw(st.lists(st.floats(-1.0, 1.0), min_size=n, max_size=n))
+    assume(max(abs(v) for v in raw) > 1e-2)
+    # Σ|θ| = 1/4 keeps Q >= 1/2 on the range (the shifted Chebyshev columns are within ±2).
+    theta = 0.25 * np.array(raw) / sum(abs(v) for v in raw)
+    if form == "safe":
+        theta = np.abs(theta)
+    return m, n, a, b, num, theta
+
+
+@pytest.mark.parametrize("form", ["plain", "safe", "abs"])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_varpro_projection_is_exact_at_a_planted_rational(form, data):
+    # At the true denominator the projected residual vanishes and the eliminated numerator is
+    # the planted one: the variable projection loses nothing.
+    from actfit.approx.varpro import make_varpro
+
+    m, n, a, b, num, theta = data.draw(internal_planted(form))
+    grid = _planted_grid(form, a, b, num, theta)
+    vp = make_varpro(grid, m, n, form)
+    scale = float(grid.y @ grid.y)
+    assert vp.cost(theta) <= 1e-26 * scale
+    np.testing.assert_allclose(vp.numerator(theta), num, rtol=0, atol=1e-11)
+    # Elsewhere the cost is positive.
+    assert vp.cost(theta + 0.05) > 1e-12 * scale
+
+
+@pytest.mark.parametrize("form", ["plain", "safe"])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_varpro_polish_recovers_a_planted_rational(form, data):
+    from actfit.approx.varpro import make_varpro
+
+    m, n, a, b, num, theta = data.draw(internal_planted(form))
+    grid = _planted_grid(form, a, b, num, theta)
+    vp = make_varpro(grid, m, n, form)
+    found, _ = vp.polish(theta + 0.01, tight=True)
+    x = np.linspace(a, b, 501)
+    # The function, not the parameters: a near-cancellation leaves θ flat in some direction.
+    q_found = _internal_q(form, a, b, found, x)
+    p_found = np.polynomial.chebyshev.chebval(
+        (x - 0.5 * (a + b)) / (0.5 * (b - a)), vp.numerator(found)
+    )
+    np.testing.assert_allclose(p_found / q_found, grid.target(x), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("form", ["plain", "safe"])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_varpro_jacobian_matches_finite_differences(form, data):
+    from actfit.approx.varpro import make_varpro
+
+    m, n, a, b, num, theta = data.draw(internal_planted(form))
+    grid = _planted_grid(form, a, b, num, theta)
+    vp = make_varpro(grid, m, n, form)
+    at = theta + 0.05 / n  # off the optimum, where the second Golub-Pereyra term matters
+    jac = vp.jacobian(at)
+    h = 1e-6
+    fd = np.column_stack(
+        [(vp.residual(at + h * e) - vp.residual(at - h * e)) / (2 * h) for e in np.eye(n)]
+    )
+    np.testing.assert_allclose(jac, fd, rtol=0, atol=1e-6 * (1 + np.abs(fd).max()))
+
+
+@pytest.mark.parametrize("form", ["plain", "safe"])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_linearised_start_recovers_a_planted_rational(form, data):
+    # Loeb's linearisation is exact when the data are a rational of the type: f Q - P = 0.
+    from actfit.approx.starts import make_sk_starts
+    from actfit.approx.varpro import make_varpro
+
+    m, n, a, b, num, theta = data.draw(internal_planted(form))
+    grid = _planted_grid(form, a, b, num, theta)
+    vp = make_varpro(grid, m, n, form)
+    starts = dict(make_sk_starts(grid, vp.vnum, vp.model))
+    assert vp.cost(starts["loeb"]) <= 1e-20 * float(grid.y @ grid.y)
+
+
+@pytest.mark.parametrize("form", ["plain", "safe", "abs"])
+@settings(max_examples=30, deadline=None)
+@given(data=st.data())
+def test_monomial_denominator_round_trip(form, data):
+    from actfit.approx.monomial import from_monomial_denominator, to_monomial_denominator
+
+    _, _, a, b, num, theta = data.draw(internal_planted(form))
+    grid = _planted_grid(form, a, b, num, theta)
+    den = to_monomial_denominator(form, grid, theta)
+    x = np.linspace(a, b, 301)
+    # The monomial denominator has the internal one's values ...
+    np.testing.assert_allclose(
+        Rational(np.ones(1), den, form).denominator_at(x),
+        _internal_q(form, a, b, theta, x),
+        rtol=1e-12,
+    )
+    # ... and converts back (for abs up to the sign of S, which |S| does not see).
+    back = from_monomial_denominator(form, grid, den)
+    if form == "abs" and not np.allclose(back, theta, rtol=0, atol=1e-9):
+        back = -back
+    np.testing.assert_allclose(back, theta, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("form", ["plain", "safe", "abs"])
+def test_monomial_rational_keeps_the_internal_accuracy(form):
+    from actfit.approx.monomial import to_monomial_rational
+    from actfit.approx.varpro import make_varpro
+
+    rng = np.random.default_rng(3)
+    num, theta = rng.uniform(-1, 1, 6), rng.uniform(-0.06, 0.06, 4)
+    if form == "safe":
+        theta = np.abs(theta)
+    grid = _planted_grid(form, -3.0, 3.0, num, theta)
+    vp = make_varpro(grid, 5, 4, form)
+    rational, how, l2 = to_monomial_rational(grid, 5, form, vp, theta)
+    assert how in {"converted", "monomial-solve", "monomial-polish"}
+    assert rational.degree == (5, 4) and rational.form == form
+    x = np.linspace(-3.0, 3.0, 1001)
+    np.testing.assert_allclose(rational(x), grid.target(x), rtol=0, atol=1e-12)
+    assert l2 <= 1e-12

@@ -1,0 +1,423 @@
+"""The variable-projection engine of the least-squares fitter: grid, model, VarPro, refiner.
+
+:func:`actfit.approx.lsq.fit_lsq` minimises ``∫_a^b w(x) (f(x) - P(x)/Q(x))^2 dx``; this module
+evaluates that objective for given denominator parameters, minimises it from one start and pins
+the minimiser down to rounding level. Which starts are tried, and which result wins, is decided
+in :mod:`actfit.approx.lsq`.
+
+Method
+------
+*Continuous L2.* The integral is a composite Gauss–Legendre sum (:mod:`actfit.approx.quadrature`)
+split at the target's kinks, at the weight's kinks and at ``x = 0`` (where ``|x|`` makes the
+``safe`` and ``abs`` denominators non-smooth). For ``abs`` the final refinement also splits the
+rule at the sign changes of ``S`` at each evaluation (the kinks of ``1 + |S|`` move with the
+parameters). Refining the rule leaves the coefficients unchanged to rounding level (about
+``1e-13`` relative for relu, leaky_relu, gelu at [5, 4]), so nothing depends on a sampling grid.
+
+*Variable projection.* For fixed denominator parameters ``θ`` the numerator enters linearly, so it
+is eliminated by a weighted linear least-squares solve (Golub & Pereyra 1973); the remaining
+problem in the ``n`` denominator parameters is solved by Levenberg–Marquardt (MINPACK, via
+:func:`scipy.optimize.least_squares`) with the exact Golub–Pereyra Jacobian of the projected
+residual (the Kaufman 1975 term plus the second term, both cheap here through the QR factor).
+LM stops when the cost stops decreasing visibly, which pins flat directions only to about
+``sqrt(eps)``; a few Newton steps on the exact gradient ``Jᵀr`` (central-difference Hessian)
+then locate the stationary point to rounding level (:class:`Refiner`).
+
+*Well-conditioned coordinates.* Internally ``x`` is mapped affinely to ``t ∈ [-1, 1]``. ``P`` is a
+Chebyshev series in ``t``. For ``plain`` and ``abs``, ``Q = 1 + S`` resp. ``1 + |S|`` with
+``S = Σ_k θ_k (T_k(t) - T_k(t_0))``, ``t_0`` the image of ``x = 0``, so that ``S(0) = 0`` and the
+constant term of ``Q`` is exactly 1 as the forms require. For ``safe``,
+``Q = 1 + Σ_k |θ_k| s^k`` with ``s = |x| / max(|a|, |b|) ∈ [0, 1]``; the objective is symmetric
+in the sign of each ``θ_k``, so LM runs unconstrained and ``|θ_k|`` is returned (``b_k >= 0``).
+``Q = 1 + |S|`` is non-smooth where ``S`` changes sign; LM is applied anyway, with ``sign(S)`` in
+the Jacobian. A zero of a ``plain`` ``Q`` at a node gives a huge residual, so LM steps do not
+cross one.
+
+References:
+    G. H. Golub and V. Pereyra, "The differentiation of pseudo-inverses and nonlinear least
+    squares problems whose variables separate", SIAM J. Numer. Anal. 10 (1973), 413–432.
+    L. Kaufman, "A variable projection method for solving separable nonlinear least squares
+    problems", BIT 15 (1975), 49–57.
+    J. J. Moré, "The Levenberg–Marquardt algorithm: implementation and theory", Numerical
+    Analysis, Lecture Notes in Math. 630 (1978), 105–116.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.polynomial import chebyshev as _cheb
+from numpy.typing import NDArray
+
+from actfit.approx.quadrature import gauss_legendre_nodes
+from actfit.approx.weights import Weight
+from actfit.errors import TargetDomainError
+
+__all__ = [
+    "Grid",
+    "Model",
+    "Refiner",
+    "VarPro",
+    "eval_denominator_basis",
+    "eval_shifted_chebyshev",
+    "make_grid",
+    "make_varpro",
+]
+
+_Array = NDArray[np.float64]
+
+
+# ------------------------------------------------------------------------------------------------
+# Quadrature grid and denominator models
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Grid:
+    """Quadrature nodes with the target sampled and the weights folded in.
+
+    ``nfev`` counts the objective evaluations made on this grid (for the fit's settings).
+    """
+
+    a: float
+    b: float
+    x: _Array
+    t: _Array  # x mapped to [-1, 1]
+    sw: _Array  # sqrt(quadrature weight * density)
+    f: _Array
+    y: _Array  # sw * f
+    breakpoints: tuple[float, ...]
+    panels: int
+    order: int
+    target: Any = None
+    nfev: int = 0
+
+    @property
+    def t0(self) -> float:
+        """The image of x = 0 in t."""
+        return float((0.0 - 0.5 * (self.a + self.b)) / (0.5 * (self.b - self.a)))
+
+    @property
+    def radius(self) -> float:
+        """``max(|a|, |b|)``, the scale of ``|x|`` in the ``safe`` coordinates."""
+        return max(abs(self.a), abs(self.b))
+
+
+def make_grid(
+    target: Any,
+    weight: Weight,
+    a: float,
+    b: float,
+    breakpoints: tuple[float, ...],
+    panels: int,
+    order: int,
+) -> Grid:
+    """Return the composite Gauss–Legendre grid on ``[a, b]`` with ``target`` sampled on it.
+
+    Raises:
+        ParameterError: The weight is negative, non-finite or zero on the range.
+        TargetDomainError: The target is not finite at a node.
+
+    Examples:
+        >>> from actfit.approx.weights import parse_weight
+        >>> from actfit.targets import get_target
+        >>> g = make_grid(get_target("tanh", {}), parse_weight("uniform"), -1.0, 1.0, (), 2, 8)
+        >>> g.x.size, round(float(g.sw @ g.sw), 12)
+        (16, 2.0)
+    """
+    x, qw = gauss_legendre_nodes(a, b, breakpoints, panels=panels, order=order)
+    density = weight(x)
+    # Also probe between the nodes (and at the ends and kinks), where a density may blow up.
+    probe = np.concatenate([np.linspace(a, b, 1025), [k for k in breakpoints if a < k < b]])
+    with np.errstate(all="ignore"):
+        weight.check(np.concatenate([density, weight(probe)]), a, b)
+    with np.errstate(all="ignore"):
+        f = np.asarray(target(x), dtype=np.float64)
+    if not np.all(np.isfinite(f)):
+        bad = float(x[~np.isfinite(f)][0])
+        raise TargetDomainError(
+            f"the target is not finite at x = {bad:.6g} on [{a:g}, {b:g}]; choose a range on "
+            "which it is finite"
+        )
+    sw = np.sqrt(qw * density)
+    t = (x - 0.5 * (a + b)) / (0.5 * (b - a))
+    return Grid(a, b, x, t, sw, f, sw * f, breakpoints, panels, order, target)
+
+
+def eval_shifted_chebyshev(t: _Array | float, t0: float, n: int) -> _Array:
+    """Return the columns ``T_k(t) - T_k(t0)``, k = 1..n (a degree-n basis with ``S(t0) = 0``).
+
+    Examples:
+        >>> eval_shifted_chebyshev([1.0], 0.0, 2).tolist()  # T_1(1) - T_1(0), T_2(1) - T_2(0)
+        [[1.0, 2.0]]
+    """
+    vt = _cheb.chebvander(np.atleast_1d(np.asarray(t, dtype=np.float64)), n)[:, 1:]
+    v0 = _cheb.chebvander(np.array([t0]), n)[0, 1:]
+    return vt - v0
+
+
+def eval_denominator_basis(form: str, grid: Grid, x: _Array, t: _Array, n: int) -> _Array:
+    """Return the denominator basis columns at ``x`` (``t`` its image) in internal coordinates.
+
+    ``(|x| / R)^k`` for ``safe``, the shifted Chebyshev columns for ``plain`` and ``abs``.
+    """
+    if form == "safe":
+        s = np.abs(x) / grid.radius
+        return s[:, None] ** np.arange(1, n + 1)
+    return eval_shifted_chebyshev(t, grid.t0, n)
+
+
+class Model:
+    """One denominator form in one coordinate system: ``θ -> (Q, dQ/dθ)`` at the nodes.
+
+    ``basis`` is the matrix ``B`` with ``S = B θ`` (plain, abs) or ``Σ |θ_k| B_k`` (safe).
+    """
+
+    def __init__(self, form: str, basis: _Array) -> None:
+        self.form = form
+        self.basis = basis
+
+    def q(self, theta: _Array) -> tuple[_Array, _Array]:
+        """Return ``Q`` at the nodes and its Jacobian with respect to ``θ``."""
+        bmat = self.basis
+        if self.form == "plain":
+            return 1.0 + bmat @ theta, bmat
+        if self.form == "safe":
+            sgn = np.where(theta < 0, -1.0, 1.0)
+            return 1.0 + bmat @ np.abs(theta), bmat * sgn
+        s = bmat @ theta
+        sgn = np.where(s < 0, -1.0, 1.0)
+        return 1.0 + np.abs(s), bmat * sgn[:, None]
+
+
+# ------------------------------------------------------------------------------------------------
+# Variable projection
+# ------------------------------------------------------------------------------------------------
+class VarPro:
+    """The projected residual ``r(θ) = (I - A A⁺) y`` with ``A = diag(√w / Q) V`` and its Jacobian.
+
+    The Jacobian is Golub & Pereyra's exact one: with ``G = (∂Q/∂θ) / Q``, ``ŷ = A α`` and the
+    thin QR factor ``U`` of ``A``, ``J = P⊥ (G ∘ ŷ) + U Uᵀ (G ∘ r)``; the first term alone is
+    Kaufman's approximation.
+    """
+
+    def __init__(self, grid: Grid, vnum: _Array, model: Model) -> None:
+        self.grid = grid
+        self.vnum = vnum
+        self.model = model
+        self._key: bytes | None = None
+        self._state: tuple[_Array, ...] = ()
+
+    def _eval(self, theta: _Array) -> tuple[_Array, ...]:
+        # LM asks for the residual and then the Jacobian at the same point: factor A once.
+        key = theta.tobytes()
+        if key != self._key:
+            self.grid.nfev += 1
+            q, dq = self.model.q(theta)
+            with np.errstate(all="ignore"):
+                amat = (self.grid.sw / q)[:, None] * self.vnum
+                u, rfac = np.linalg.qr(amat)
+                c = u.T @ self.grid.y
+                yhat = u @ c
+                r = self.grid.y - yhat
+            self._key = key
+            self._state = (q, dq, u, rfac, c, yhat, r)
+        return self._state
+
+    def residual(self, theta: _Array) -> _Array:
+        """Return the projected residual at ``θ`` (finite: non-finite entries read ``1e150``)."""
+        r = self._eval(theta)[6]
+        if not np.all(np.isfinite(r)):
+            # A zero of Q at a node (plain form): a huge, finite residual keeps LM away.
+            return np.where(np.isfinite(r), r, 1e150)
+        return r
+
+    def jacobian(self, theta: _Array) -> _Array:
+        """Return the exact Golub–Pereyra Jacobian of :meth:`residual` at ``θ``."""
+        q, dq, u, _, _, yhat, r = self._eval(theta)
+        with np.errstate(all="ignore"):
+            g = dq / q[:, None]
+            x1 = g * yhat[:, None]
+            jac = x1 - u @ (u.T @ x1) + u @ (u.T @ (g * r[:, None]))
+        if not np.all(np.isfinite(jac)):
+            jac = np.nan_to_num(jac, nan=0.0, posinf=1e150, neginf=-1e150)
+        return jac
+
+    def numerator(self, theta: _Array) -> _Array:
+        """Return the optimal numerator coefficients (in the numerator basis) for ``θ``."""
+        _, _, _, rfac, c, _, _ = self._eval(theta)
+        return np.linalg.solve(rfac, c) if rfac.size else np.zeros(0)
+
+    def cost(self, theta: _Array) -> float:
+        """Return ``‖r(θ)‖²`` (``inf`` where it is not finite)."""
+        r = self._eval(theta)[6]
+        val = float(r @ r)
+        return val if math.isfinite(val) else math.inf
+
+    def polish(self, theta0: _Array, *, tight: bool = False) -> tuple[_Array, int]:
+        """Run LM from ``θ0``; return the final point and MINPACK's status."""
+        from scipy.optimize import least_squares
+
+        theta0 = np.asarray(theta0, dtype=np.float64)
+        if theta0.size == 0:
+            return theta0, 1
+        if not np.all(np.isfinite(theta0)) or not math.isfinite(self.cost(theta0)):
+            return theta0, -1
+        tol = 1e-15 if tight else 1e-10
+        nmax = (400 if tight else 60) * (theta0.size + 1)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            res = least_squares(
+                self.residual,
+                theta0,
+                jac=self.jacobian,
+                method="lm",
+                ftol=tol,
+                xtol=tol,
+                gtol=tol,
+                max_nfev=nmax,
+                x_scale="jac",
+            )
+        theta = res.x
+        # LM returns its best point; guard against a worse one all the same.
+        if self.cost(theta) > self.cost(theta0):
+            theta = theta0
+        return theta, int(res.status)
+
+
+def make_varpro(grid: Grid, m: int, n: int, form: str) -> VarPro:
+    """Return the projected problem of type [m, n] in ``form`` on ``grid`` (internal coordinates).
+
+    Examples:
+        >>> from actfit.approx.weights import parse_weight
+        >>> from actfit.targets import get_target
+        >>> g = make_grid(get_target("relu", {}), parse_weight("uniform"), -1.0, 1.0, (0.0,), 2, 8)
+        >>> vp = make_varpro(g, 1, 0, "safe")  # relu = (x + |x|)/2: degree 1 leaves |x|/2
+        >>> round(vp.cost(np.zeros(0)), 6)
+        0.041667
+    """
+    vnum = _cheb.chebvander(grid.t, m)
+    basis = eval_denominator_basis(form, grid, grid.x, grid.t, n)
+    return VarPro(grid, vnum, Model(form, basis))
+
+
+# ------------------------------------------------------------------------------------------------
+# Newton refinement
+# ------------------------------------------------------------------------------------------------
+def _abs_breakpoints(grid: Grid, theta: _Array) -> tuple[float, ...]:
+    """Sign changes of S inside (a, b) for the abs form (where Q = 1 + |S| has a kink)."""
+    n = theta.size
+    if n == 0:
+        return ()
+    v0 = _cheb.chebvander(np.array([grid.t0]), n)[0, 1:]
+    s_cheb = np.concatenate([[-float(v0 @ theta)], theta])
+    roots = _cheb.chebroots(s_cheb)
+    real = roots[np.abs(roots.imag) <= 1e-10].real
+    real = real[(real > -1.0) & (real < 1.0)]
+    xs = grid.a + 0.5 * (grid.b - grid.a) * (real + 1.0)
+    return tuple(sorted(float(v) for v in xs if abs(v) > 1e-12 * grid.radius))
+
+
+class Refiner:
+    """Newton refinement of the optimum on the continuous objective.
+
+    LM stops once the cost no longer decreases visibly, which leaves the parameters determined
+    only to about ``sqrt(eps)`` in flat directions. The gradient ``Jᵀr`` is exact, so a few Newton
+    steps with a central-difference Hessian of it pin the stationary point down to rounding
+    level; that is what makes the coefficients independent of the quadrature rule. For ``abs``
+    every evaluation uses nodes split at the current sign changes of ``S`` (the kinks of
+    ``1 + |S|`` move with the parameters), so the gradient is that of the continuous integral.
+    """
+
+    def __init__(
+        self, target: Any, weight: Weight, grid: Grid, vp: VarPro, m: int, form: str
+    ) -> None:
+        self.target = target
+        self.weight = weight
+        self.base = grid
+        self.base_vp = vp
+        self.m = m
+        self.form = form
+        self._cache: dict[tuple[float, ...], VarPro] = {}
+
+    def vp_for(self, theta: _Array) -> VarPro:
+        """Return the projected problem on a rule that resolves the kinks of ``Q`` at ``θ``."""
+        if self.form != "abs":
+            return self.base_vp
+        extra = _abs_breakpoints(self.base, theta)
+        if not extra:
+            return self.base_vp
+        key = tuple(sorted(set(self.base.breakpoints) | set(extra)))
+        vp = self._cache.get(key)
+        if vp is None:
+            if len(self._cache) > 256:
+                self._cache.clear()
+            g = self.base
+            grid = make_grid(self.target, self.weight, g.a, g.b, key, g.panels, g.order)
+            vp = make_varpro(grid, self.m, theta.size, self.form)
+            self._cache[key] = vp
+        return vp
+
+    def cost(self, theta: _Array) -> float:
+        """The objective on a rule that resolves the kinks of ``Q`` at ``θ``."""
+        return self.vp_for(theta).cost(theta)
+
+    def evaluations(self) -> int:
+        """Return the objective evaluations on the base rule and on every split rule."""
+        return self.base.nfev + sum(vp.grid.nfev for vp in self._cache.values())
+
+    def _grad(self, theta: _Array) -> tuple[_Array, float]:
+        vp = self.vp_for(theta)
+        r = vp.residual(theta)
+        return vp.jacobian(theta).T @ r, float(r @ r)
+
+    def refine(self, theta: _Array, iterations: int = 6) -> tuple[_Array, int]:
+        """Return the refined ``θ`` and the number of Newton steps taken (0: none helped)."""
+        n = theta.size
+        if n == 0:
+            return theta, 0
+        theta = theta.copy()
+        free = np.ones(n, dtype=bool)
+        if self.form == "safe":
+            # Coefficients held at 0 sit on the bound |θ| >= 0: keep them there.
+            free = theta > 1e-12 * (1.0 + float(np.max(theta)))
+        idx = np.flatnonzero(free)
+        if idx.size == 0:
+            return theta, 0
+        g, cost = self._grad(theta)
+        steps = 0
+        for _ in range(iterations):
+            scale = max(float(np.sqrt(np.mean(theta[idx] ** 2))), 1e-6)
+            h = 1e-5 * np.maximum(np.abs(theta[idx]), 0.1 * scale)
+            hess = np.empty((idx.size, idx.size))
+            for j, (i, hi) in enumerate(zip(idx, h, strict=True)):
+                tp = theta.copy()
+                tp[i] += hi
+                tm = theta.copy()
+                tm[i] -= hi
+                hess[:, j] = (self._grad(tp)[0][idx] - self._grad(tm)[0][idx]) / (2.0 * hi)
+            hess = 0.5 * (hess + hess.T)
+            if not np.all(np.isfinite(hess)):
+                break
+            evals, vecs = np.linalg.eigh(hess)
+            if evals[0] <= 0.0:
+                break
+            step = -vecs @ ((vecs.T @ g[idx]) / evals)
+            trial = theta.copy()
+            trial[idx] += step
+            if self.form == "safe" and np.any(trial[idx] < 0):
+                break
+            g2, cost2 = self._grad(trial)
+            if not (
+                math.isfinite(cost2)
+                and cost2 <= cost * (1.0 + 1e-12) + 1e-300
+                and np.linalg.norm(g2[idx]) < np.linalg.norm(g[idx])
+            ):
+                break
+            theta, g, cost = trial, g2, cost2
+            steps += 1
+            if np.max(np.abs(step)) <= 1e-15 * (1.0 + float(np.max(np.abs(theta)))):
+                break
+        return theta, steps
