@@ -3,10 +3,10 @@
 The engine (:mod:`actfit.approx.varpro`) works with a Chebyshev numerator and a shifted
 Chebyshev (``plain``, ``abs``) or scaled-``|x|`` (``safe``) denominator; actfit stores ascending
 monomial coefficients in ``x``. The monomial coefficients are produced twice — by exact basis
-conversion (``cheb2poly`` composed with the affine map) and by a fresh weighted linear solve for
-the monomial numerator given the converted denominator — and the one with the smaller quadrature
-error is kept; if it is still worse than the internal optimum beyond rounding, a short
-Levenberg–Marquardt polish in the monomial coordinates follows.
+conversion (:func:`actfit.approx.chebyshev.cheb_to_monomial`) and by a fresh weighted linear
+solve for the monomial numerator given the converted denominator — and the one with the smaller
+quadrature error is kept; if it is still worse than the internal optimum beyond rounding, a
+short Levenberg–Marquardt polish in the monomial coordinates follows.
 """
 
 from __future__ import annotations
@@ -17,26 +17,13 @@ import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 from numpy.typing import NDArray
 
+from actfit.approx.chebyshev import cheb_to_monomial
 from actfit.approx.varpro import Grid, Model, VarPro, eval_shifted_chebyshev
 from actfit.rational import Rational
 
 __all__ = ["from_monomial_denominator", "to_monomial_denominator", "to_monomial_rational"]
 
 _Array = NDArray[np.float64]
-
-
-def _cheb_to_monomial(coef: _Array, a: float, b: float) -> _Array:
-    """Monomial coefficients in x of ``Σ coef_k T_k(t)``, ``t = (2x - a - b) / (b - a)``."""
-    # Not actfit.approx.chebyshev.cheb_to_monomial (numpy's Chebyshev.convert), though it is as
-    # accurate here: on the [5, 4] fits of gelu, relu, tanh and leaky_relu the quadrature errors
-    # of the two conversions differ by ~1e-16 relative, but that flips the rounding-level tie
-    # between "converted" and "monomial-solve" in settings["coefficients"] in 4 of the 33 golden
-    # CLI outputs (lsq gelu plain, lsq elu alpha=0.5, table slopes, table forms), which must stay
-    # identical. Switch to it when those golden files are next recorded.
-    p_t = np.polynomial.Polynomial(_cheb.cheb2poly(coef))
-    affine = np.polynomial.Polynomial([-(a + b) / (b - a), 2.0 / (b - a)])
-    out = p_t(affine).coef
-    return np.pad(out, (0, max(0, coef.size - out.size)))[: coef.size]
 
 
 def _canonical_den(form: str, den: _Array, radius: float) -> _Array:
@@ -51,7 +38,8 @@ def to_monomial_denominator(form: str, grid: Grid, theta: _Array) -> _Array:
     """Return the monomial denominator coefficients ``b_1..b_n`` of the internal ``θ``.
 
     Examples:
-        >>> from actfit.approx.varpro import Grid
+        >>> from actfit.approx.chebyshev import cheb_to_monomial
+from actfit.approx.varpro import Grid
         >>> g = Grid(-2.0, 2.0, *[np.zeros(0)] * 5, (), 1, 1)
         >>> to_monomial_denominator("safe", g, np.array([2.0, 4.0])).tolist()  # s = |x| / 2
         [1.0, 1.0]
@@ -63,14 +51,15 @@ def to_monomial_denominator(form: str, grid: Grid, theta: _Array) -> _Array:
         return np.abs(theta) / grid.radius ** np.arange(1, n + 1)
     v0 = _cheb.chebvander(np.array([grid.t0]), n)[0, 1:]
     s_cheb = np.concatenate([[-float(v0 @ theta)], theta])
-    return _canonical_den(form, _cheb_to_monomial(s_cheb, grid.a, grid.b)[1:], grid.radius)
+    return _canonical_den(form, cheb_to_monomial(s_cheb, grid.a, grid.b)[1:], grid.radius)
 
 
 def from_monomial_denominator(form: str, grid: Grid, den: _Array) -> _Array:
     """Return the internal ``θ`` of monomial denominator coefficients (inverse of the above).
 
     Examples:
-        >>> from actfit.approx.varpro import Grid
+        >>> from actfit.approx.chebyshev import cheb_to_monomial
+from actfit.approx.varpro import Grid
         >>> g = Grid(-1.0, 3.0, *[np.zeros(0)] * 5, (), 1, 1)
         >>> theta = from_monomial_denominator("plain", g, np.array([0.5, -0.25]))
         >>> np.allclose(to_monomial_denominator("plain", g, theta), [0.5, -0.25])
@@ -115,7 +104,7 @@ def to_monomial_rational(
     """
     internal = math.sqrt(max(vp.cost(theta), 0.0))
     den = to_monomial_denominator(form, grid, theta)
-    num_conv = _cheb_to_monomial(vp.numerator(theta), grid.a, grid.b)
+    num_conv = cheb_to_monomial(vp.numerator(theta), grid.a, grid.b)
     options: list[tuple[float, str, Rational]] = []
     r_conv = Rational(num_conv, den, form)
     options.append((_monomial_error(grid, r_conv), "converted", r_conv))
