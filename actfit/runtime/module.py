@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from actfit.errors import FormError
+from actfit.errors import FormError, OrderError, ParameterError
 from actfit.rational import normalize_form
 from actfit.runtime import ops
-from actfit.runtime._build import RuntimeBuildError, load_library
+from actfit.runtime._build import RUNTIME_MAX_DEGREE, RuntimeBuildError
 from actfit.runtime.reference import rational_reference
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ class RationalActivation(torch.nn.Module):
     reduced deterministically, like the ungrouped ones).
 
     Args:
-        numerator: Coefficients a0..am, ascending (m <= 16); ``[G, m+1]`` for G groups.
+        numerator: Coefficients a0..am, ascending (m <= RUNTIME_MAX_DEGREE = 16); ``[G, m+1]``
+            for G groups.
         denominator: Coefficients b1..bn, ascending, the constant 1 implied (n <= 16);
             ``[G, n]`` for G groups.
         form: Denominator form: ``plain``, ``safe`` or ``abs`` (aliases N, A, B).
@@ -62,7 +63,8 @@ class RationalActivation(torch.nn.Module):
     Raises:
         FormError: unknown form, or one the runtime does not evaluate.
         OrderError: a degree above 16.
-        ParameterError: coefficient shapes that do not match ``groups``.
+        ParameterError: coefficient shapes that do not match ``groups`` (the message gives the
+            shape received), or a NaN/Inf coefficient (the message gives its position).
         RuntimeBuildError: ``impl="op"`` and the operator cannot be built.
 
     Examples:
@@ -84,8 +86,6 @@ class RationalActivation(torch.nn.Module):
         channel_dim: int = -1,
     ) -> None:
         super().__init__()
-        from actfit.errors import OrderError
-
         if impl not in _IMPLS:
             raise ValueError(f"impl must be one of {_IMPLS}, got {impl!r}")
         self.form = _runtime_form(form)
@@ -93,9 +93,12 @@ class RationalActivation(torch.nn.Module):
         self.channel_dim = int(channel_dim)
         a = _grouped(numerator, self.groups, "numerator", dtype)
         b = _grouped(denominator, self.groups, "denominator", dtype)
-        if a.shape[-1] < 1 or a.shape[-1] > 17 or b.shape[-1] > 16:
+        top = RUNTIME_MAX_DEGREE
+        if a.shape[-1] < 1 or a.shape[-1] > top + 1 or b.shape[-1] > top:
             raise OrderError(
-                f"the runtime takes orders up to [16, 16], got [{a.shape[-1] - 1}, {b.shape[-1]}]"
+                f"the runtime takes orders up to [{top}, {top}], got "
+                f"[{a.shape[-1] - 1}, {b.shape[-1]}] (coefficient shapes {tuple(a.shape)} and "
+                f"{tuple(b.shape)}); refit with a lower order"
             )
         if learnable:
             self.numerator = torch.nn.Parameter(a)
@@ -110,7 +113,7 @@ class RationalActivation(torch.nn.Module):
         if impl == "reference" or os.environ.get("ACTFIT_RUNTIME") == "reference":
             return "reference"
         try:
-            load_library()
+            ops.ensure_loaded()
         except RuntimeBuildError as exc:
             if impl == "op":
                 raise
@@ -152,8 +155,6 @@ class RationalActivation(torch.nn.Module):
         b = self.denominator.to(ct)
         if self.groups == 1:
             return self._eval(x, a, b)
-        from actfit.errors import ParameterError
-
         dim = self.channel_dim
         if not -x.dim() <= dim < x.dim() or x.shape[dim] % self.groups:
             raise ParameterError(
@@ -193,8 +194,6 @@ class RationalActivation(torch.nn.Module):
 
 
 def _check_groups(groups: int) -> int:
-    from actfit.errors import ParameterError
-
     if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1:
         raise ParameterError(f"groups must be a positive integer, got {groups!r}")
     return groups
@@ -202,11 +201,15 @@ def _check_groups(groups: int) -> int:
 
 def _grouped(coeffs: Any, groups: int, what: str, dtype: torch.dtype) -> torch.Tensor:
     """Coefficients as a 1-D tensor (one group) or ``[groups, k]`` (1-D input copied)."""
-    from actfit.errors import ParameterError
-
     if isinstance(coeffs, torch.Tensor):
         coeffs = coeffs.detach().cpu().double().numpy()
-    arr = np.array(coeffs, dtype=np.float64)
+    try:
+        arr = np.array(coeffs, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(
+            f"{what} coefficients must be numbers in a 1-D list or one row per group: {exc}"
+        ) from None
+    _check_finite(arr, what, "coefficients must be finite; refit or fix the table")
     if arr.ndim <= 1:
         arr = arr.reshape(-1)
         if groups > 1:
@@ -214,8 +217,27 @@ def _grouped(coeffs: Any, groups: int, what: str, dtype: torch.dtype) -> torch.T
     elif arr.ndim != 2 or arr.shape[0] != groups:
         raise ParameterError(
             f"{what} coefficients of shape {arr.shape} do not match groups={groups}: give a "
-            f"1-D table (copied to every group) or one row per group"
+            f"1-D table (copied to every group) or one row per group, shape ({groups}, k)"
         )
     elif groups == 1:
         arr = arr[0]
-    return torch.tensor(arr, dtype=dtype)
+    out = torch.tensor(arr, dtype=dtype)
+    _check_finite(
+        out.double().numpy(),
+        what,
+        f"it overflows {str(dtype).removeprefix('torch.')}; use dtype=torch.float64",
+        arr,
+    )
+    return out
+
+
+def _check_finite(arr: np.ndarray, what: str, why: str, shown: np.ndarray | None = None) -> None:
+    """ParameterError naming the first NaN/Inf entry of ``arr`` (its value from ``shown``)."""
+    bad = np.argwhere(~np.isfinite(arr))
+    if not bad.size:
+        return
+    where = tuple(int(i) for i in bad[0])
+    value = float((arr if shown is None else shown)[where])
+    at = where[0] if len(where) == 1 else where
+    more = f" ({len(bad)} such coefficients)" if len(bad) > 1 else ""
+    raise ParameterError(f"{what} coefficient at position {at} is {value:g}{more}: {why}")

@@ -1,20 +1,73 @@
 """Typed wrapper of the compiled ``actfit::rational_fwd`` / ``actfit::rational_bwd`` operators.
 
-The schemas and the CPU/CUDA kernels are C++ (``csrc/``); this module registers what PyTorch needs
-on top of them, as pytorch/extension-cpp does: a fake (meta) kernel for ``torch.compile`` and
-export, and the autograd formula (the backward operator gives the input and all coefficient
-gradients in one pass).
+The schemas and the CPU/CUDA kernels are C++ (``csrc/``, compiled by :mod:`._build`); this module
+registers what PyTorch needs on top of them, as pytorch/extension-cpp does: a fake (meta) kernel
+for ``torch.compile`` and export, and the autograd formula (the backward operator gives the input
+and all coefficient gradients in one pass). :func:`ensure_loaded` does both steps, once.
 """
 
 from __future__ import annotations
 
+import threading
+
 import torch
 
 from actfit.rational import FORMS
-from actfit.runtime._build import load_library
+from actfit.runtime._build import BuildResult, build_and_load
 from actfit.runtime.reference import compute_dtype, rational_reference
 
-__all__ = ["FORMS", "compute_dtype", "rational"]
+__all__ = ["FORMS", "build_ops", "compute_dtype", "ensure_loaded", "load_library", "rational"]
+
+_REGISTERED = threading.Event()
+_REGISTER_LOCK = threading.Lock()
+
+
+def ensure_loaded() -> str:
+    """Builds (first use only) and loads the operators, and registers their Python side once.
+
+    Returns:
+        ``"cuda"`` when the CUDA implementation was built too, else ``"cpu"``.
+
+    Raises:
+        RuntimeBuildError: no C++ compiler, or the compilation failed.
+
+    Examples:
+        >>> ensure_loaded() in ("cpu", "cuda")  # doctest: +SKIP
+        True
+    """
+    result = build_and_load()
+    if not _REGISTERED.is_set():
+        with _REGISTER_LOCK:
+            if not _REGISTERED.is_set():
+                _register_python_kernels()
+                _REGISTERED.set()
+    return result.variant
+
+
+load_library = ensure_loaded
+"""The name :func:`ensure_loaded` had before (``actfit.runtime.load_library``)."""
+
+
+def build_ops() -> BuildResult:
+    """Compiles the runtime operators into the build cache now, so that the first use does not.
+
+    For ``actfit build-ops`` and test set-ups: a later process with the same sources, flags and
+    ``ACTFIT_BUILD_DIR`` loads the cached library without compiling. The library is loaded into
+    this process as well.
+
+    Returns:
+        The variant built (``"cpu"`` or ``"cuda"``), the library's path, whether it was cached
+        already and the seconds it took.
+
+    Raises:
+        RuntimeBuildError: no C++ compiler, or the compilation failed.
+
+    Examples:
+        >>> build_ops().library.is_file()  # doctest: +SKIP
+        True
+    """
+    ensure_loaded()
+    return build_and_load()
 
 
 def rational(
@@ -36,7 +89,7 @@ def rational(
     Raises:
         RuntimeBuildError: the operators could not be compiled.
     """
-    load_library()
+    ensure_loaded()
     ct = compute_dtype(x.dtype)
     return torch.ops.actfit.rational_fwd(x, numerator.to(ct), denominator.to(ct), form)
 
@@ -91,7 +144,7 @@ def _differentiable_backward(form, grad, x, numerator, denominator):
 
 
 def _register_python_kernels() -> None:
-    """Registers the fake kernels and autograd; called once, right after the library loads."""
+    """Registers the fake kernels and autograd; called once, by :func:`ensure_loaded`."""
     torch.library.register_fake("actfit::rational_fwd")(_fwd_fake)
     torch.library.register_fake("actfit::rational_bwd")(_bwd_fake)
     torch.library.register_autograd("actfit::rational_fwd", _backward, setup_context=_setup_context)

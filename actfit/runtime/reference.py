@@ -1,8 +1,11 @@
 """Pure-torch reference of the rational activation: the test oracle and the fallback.
 
-It follows the math of ``csrc/rational.h`` (evaluation in 1/x for |x| > 1 with the denominator
-trimmed to its effective degree) with ordinary torch operations, so autograd gives its gradients
-and ``torch.compile`` can trace it (no data-dependent Python control flow).
+It follows the math of ``csrc/rational.h`` (evaluation in t = 1/x for large |x|, with the
+denominator trimmed to its effective degree) with ordinary torch operations, so autograd gives its
+gradients and ``torch.compile`` can trace it (no data-dependent Python control flow). It switches
+to the 1/x branch for |x| > 1, the compiled kernels only for |x| > thr = 2^floor(64 / max(m, n))
+(faster for typical inputs); both branches are exact rewrites of P/Q, so the two agree to
+rounding.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def rational_reference(
     xb = torch.where(big, xs, torch.ones_like(xs))
     t = 1 / xb
 
-    # |x| <= 1: direct Horner.
+    # |x| <= 1: direct Horner (the kernels use it up to thr, see the module docstring).
     p = a[m] * torch.ones_like(xd)
     for k in range(m - 1, -1, -1):
         p = p * xd + a[k]

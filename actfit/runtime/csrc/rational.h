@@ -6,7 +6,9 @@
 //   safe:  Q(x) = 1 + |b1| |x| + ... + |bn| |x|^n      (PAU / rational_activations "version A")
 //   abs:   Q(x) = 1 + |b1 x + ... + bn x^n|            (version B, KAT)
 //
-// Overflow: for |x| > 1 the polynomials are evaluated in t = 1/x,
+// Overflow: for |x| > thr the polynomials are evaluated in t = 1/x, where
+// thr = 2^floor(64 / max(m, n)) (Rational::thr: below it every power of x the direct Horner sums
+// form stays under 2^64, far from overflow, so typical inputs never take the slower branch),
 //   P(x) = x^m  Pt(t),   Pt(t) = sum_k a_k t^(m-k)
 //   Q(x) = X^n  Qt(t),   X = x (plain) or |x| (safe, abs)
 // so y = s * x^(m-n) * Pt(t) / Qt(t) with s = sign(x)^n for safe/abs, and every intermediate is as
@@ -25,6 +27,9 @@
 // top coefficient only adds exact zero terms); the 1/x branch always uses the effective degree
 // ne, so a table whose top denominator coefficient is 0 (effectively [5,3]) keeps the fast path.
 // -1 means run-time degrees up to kMaxDegree.
+//
+// kMaxDegree comes from the build (-DACTFIT_MAX_DEGREE, actfit.runtime._build.RUNTIME_MAX_DEGREE);
+// the default below is the same number, for builds outside actfit (a test checks they agree).
 #pragma once
 
 #include <cmath>
@@ -41,7 +46,10 @@
 
 namespace actfit {
 
-constexpr int kMaxDegree = 16;
+#ifndef ACTFIT_MAX_DEGREE
+#define ACTFIT_MAX_DEGREE 16
+#endif
+constexpr int kMaxDegree = ACTFIT_MAX_DEGREE;
 
 enum Form : int { kPlain = 0, kSafe = 1, kAbs = 2 };
 
@@ -158,11 +166,11 @@ ACTFIT_UNROLL
   struct Core {
     T y;       // P/Q
     T dydx;    // dP/Q - y dQ/Q
-    T invq;    // 1/Q (|x| <= 1) or 1/Qt (|x| > 1)
+    T invq;    // 1/Q (|x| <= thr) or 1/Qt (|x| > thr)
     T sadj;    // sign(x)^ne for safe/abs in the 1/x branch, else 1
     T sgn_d;   // sign(D) for abs
-    T t;       // 1/x (|x| > 1)
-    bool big;  // |x| > 1
+    T t;       // 1/x (|x| > thr)
+    bool big;  // |x| > thr: the 1/x branch
   };
 
   ACTFIT_HD Core core(T x) const { return abs_(x) > thr ? core_impl<true>(x) : core_impl<false>(x); }
@@ -181,9 +189,10 @@ ACTFIT_UNROLL
     T p, pd, s, hd;
     T e0 = T(1);
     if constexpr (!big && MC >= 0 && NC >= 0) {
-      // Direct branch, compile-time degrees: P, P' and Q (plain, safe) or D (abs), with their derivative in w, by joint
-      // Horner steps from the top coefficient (dP = dP z + P; P = P z + a_k). No k a_k tables:
-      // fewer live registers, which bound the occupancy of the half-type backward.
+      // Direct branch, compile-time degrees: P, P' and Q (plain, safe) or D (abs), with their
+      // derivative in w, by joint Horner steps from the top coefficient (dP = dP z + P;
+      // P = P z + a_k). No k a_k tables: fewer live registers, which bound the occupancy of the
+      // half-type backward.
       p = a[mm];
       pd = T(0);
 ACTFIT_UNROLL

@@ -13,8 +13,7 @@
 // Per-group coefficients (ops.h, Layout): blockIdx.y is the group; its blocks run the same loops
 // over the group's elements, addressed by a GroupWalk that steps from segment to segment (one
 // division per thread, not per vector), and each block's sums fill its own row of partial,
-// combined per group in the second pass. Ungrouped kernels compile to the same code as before
-// grouping existed (their PTX is identical).
+// combined per group in the second pass; ungrouped launches compile the grouping away.
 //
 // The fast path (compile-time degrees [5,4]) is chosen on the host from the tensor shapes alone:
 // it is exact for any coefficient values (a zero top denominator coefficient included, see
@@ -32,7 +31,6 @@
 #include <cuda_fp16.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <limits>
 #include <type_traits>
 
@@ -43,30 +41,6 @@ namespace actfit {
 namespace {
 
 constexpr int kThreads = 256;
-
-// Launch shapes of the fast path for half types (threads per block, resident blocks per SM asked
-// of the compiler, L2 prefetch of the next grid-stride vector). Index 0 is the shape of the
-// generic kernels and of float32; ACTFIT_CUDA_FWD_CFG / ACTFIT_CUDA_BWD_CFG (read once per process)
-// pick another. Defaults from one H200 run (benchmarks/gpu_shapes.sh, runtime-notes.md): forward
-// 128-thread blocks, backward 256 threads capped at 48 registers (5 blocks/SM) with L2 prefetch.
-struct Shape {
-  int threads, min_blocks;
-  bool prefetch;
-};
-constexpr Shape kFwdShapes[] = {{256, 6, false}, {256, 6, true}, {128, 12, false}};
-constexpr Shape kBwdShapes[] = {
-    {256, 4, false}, {128, 8, false}, {256, 4, true}, {128, 9, true}, {256, 5, true}, {128, 9, false}};
-constexpr int kNumFwd = sizeof(kFwdShapes) / sizeof(Shape);
-constexpr int kNumBwd = sizeof(kBwdShapes) / sizeof(Shape);
-constexpr int kDefaultFwd = 2;
-constexpr int kDefaultBwd = 4;
-
-int shape_from_env(const char* name, int def, int count) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return def;
-  const int i = std::atoi(v);
-  return i >= 0 && i < count ? i : def;
-}
 
 __device__ __forceinline__ void prefetch_l2(const void* p) {
   asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
@@ -199,13 +173,44 @@ constexpr int unroll_for() {
   return kBackward && sizeof(scalar_t) < 4 ? 1 : 2;
 }
 
-// Resident blocks per SM asked of the compiler for the forward's fast path: 6 (40 registers)
-// for half types, which otherwise take 48 and keep too few bytes in flight; 8 (32, what it takes
-// anyway) for float32.
+// Launch shapes: threads per block, resident blocks per SM asked of the compiler
+// (__launch_bounds__), and whether the backward prefetches its next grid-stride vectors to L2.
+// The half-type fast path ([5,4], compile-time degrees) takes the shapes that timed fastest on an
+// H200 (benchmarks/gpu_shapes.sh, benchmarks/results/runtime-notes.md): a forward of 128-thread
+// blocks, 12 per SM; a backward of 256 threads, 5 blocks per SM (48 registers), with L2 prefetch.
+// Everything else: 256 threads; the float32 fast path asks for 8 (forward) and 4 (backward)
+// blocks per SM, the run-time-degree kernels for none. (gpu_shapes.sh times other values by
+// rewriting these four lines in a copy of the sources.)
+constexpr int kHalfFwdThreads = 128;
+constexpr int kHalfFwdBlocks = 12;
+constexpr int kHalfBwdBlocks = 5;
+constexpr bool kHalfBwdPrefetch = true;
+
+template <typename R, typename scalar_t>
+constexpr bool half_fast() {
+  return R::kM >= 0 && sizeof(scalar_t) == 2;
+}
+
+template <typename R, typename scalar_t>
+constexpr int fwd_threads() {
+  return half_fast<R, scalar_t>() ? kHalfFwdThreads : kThreads;
+}
+
 template <typename R, typename scalar_t>
 constexpr int fwd_min_blocks() {
   if (R::kM < 0) return 1;
-  return sizeof(scalar_t) == 2 ? 6 : (sizeof(scalar_t) == 4 ? 8 : 1);
+  return sizeof(scalar_t) == 2 ? kHalfFwdBlocks : (sizeof(scalar_t) == 4 ? 8 : 1);
+}
+
+template <typename R, typename scalar_t>
+constexpr int bwd_min_blocks() {
+  if (R::kM < 0) return 1;
+  return half_fast<R, scalar_t>() ? kHalfBwdBlocks : 4;
+}
+
+template <typename R, typename scalar_t>
+constexpr bool bwd_prefetch() {
+  return kHalfBwdPrefetch && half_fast<R, scalar_t>();
 }
 
 // Grouped kernels keep a segment position per unrolled vector: a third fewer resident blocks
@@ -214,27 +219,14 @@ constexpr int grouped_blocks(int min_blocks, bool grouped) {
   return grouped && min_blocks > 1 ? (min_blocks * 2) / 3 : min_blocks;
 }
 
-template <typename R, typename scalar_t, int kS, bool kGrouped>
-constexpr int fwd_min_blocks_s() {
-  return grouped_blocks((R::kM >= 0 && sizeof(scalar_t) == 2) ? kFwdShapes[kS].min_blocks
-                                                              : fwd_min_blocks<R, scalar_t>(),
-                        kGrouped);
-}
-
-template <typename R, int kS, bool kGrouped>
-constexpr int bwd_min_blocks_s() {
-  return grouped_blocks(R::kM >= 0 ? kBwdShapes[kS].min_blocks : 1, kGrouped);
-}
-
 // Grouped (kGrouped): numel, a and b are the whole tensors; block row blockIdx.y = g evaluates
 // group g's numel / groups elements with coefficient rows a[g], b[g].
-template <typename scalar_t, typename T, typename R, int kS = 0, bool kGrouped = false>
-__global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, scalar_t, kS, kGrouped>())) fwd_kernel(const scalar_t* __restrict__ x,
-                                                       scalar_t* __restrict__ y, int64_t numel,
-                                                       const T* __restrict__ a, int m,
-                                                       const T* __restrict__ b, int n,
-                                                       bool vec_ok, int64_t groups = 1,
-                                                       int64_t seg = 1) {
+template <typename scalar_t, typename T, typename R, bool kGrouped = false>
+__global__ void __launch_bounds__(
+    (fwd_threads<R, scalar_t>()), (grouped_blocks(fwd_min_blocks<R, scalar_t>(), kGrouped)))
+    fwd_kernel(const scalar_t* __restrict__ x, scalar_t* __restrict__ y, int64_t numel,
+               const T* __restrict__ a, int m, const T* __restrict__ b, int n, bool vec_ok,
+               int64_t groups = 1, int64_t seg = 1) {
   const int64_t g = kGrouped ? blockIdx.y : 0;
   if constexpr (kGrouped) {
     numel /= groups;
@@ -261,13 +253,6 @@ __global__ void __launch_bounds__(kFwdShapes[kS].threads, (fwd_min_blocks_s<R, s
       for (int u = 0; u < kU; ++u) {
         const int64_t i = base + static_cast<int64_t>(u) * blockDim.x;
         if (i < nvec) in[u] = xv[slot.addr(u, i)];
-      }
-      if constexpr (kFwdShapes[kS].prefetch) {
-#pragma unroll
-        for (int u = 0; u < kU; ++u) {
-          const int64_t i = base + stride * kU + static_cast<int64_t>(u) * blockDim.x;
-          if (i < nvec) prefetch_l2(xv + slot.next_addr(u, i));
-        }
       }
 #pragma unroll
       for (int u = 0; u < kU; ++u) {
@@ -305,15 +290,13 @@ __device__ __forceinline__ T warp_sum(T v) {
   return v;
 }
 
-template <typename scalar_t, typename T, typename R, bool kCoeffGrad, int kS = 0,
-          bool kGrouped = false>
-__global__ void __launch_bounds__(kBwdShapes[kS].threads, (bwd_min_blocks_s<R, kS, kGrouped>())) bwd_kernel(const scalar_t* __restrict__ g,
-                                                       const scalar_t* __restrict__ x,
-                                                       scalar_t* __restrict__ dx, int64_t numel,
-                                                       const T* __restrict__ a, int m,
-                                                       const T* __restrict__ b, int n,
-                                                       bool vec_ok, T* __restrict__ partial,
-                                                       int64_t groups = 1, int64_t seg = 1) {
+template <typename scalar_t, typename T, typename R, bool kCoeffGrad, bool kGrouped = false>
+__global__ void __launch_bounds__(kThreads,
+                                  (grouped_blocks(bwd_min_blocks<R, scalar_t>(), kGrouped)))
+    bwd_kernel(const scalar_t* __restrict__ g, const scalar_t* __restrict__ x,
+               scalar_t* __restrict__ dx, int64_t numel, const T* __restrict__ a, int m,
+               const T* __restrict__ b, int n, bool vec_ok, T* __restrict__ partial,
+               int64_t groups = 1, int64_t seg = 1) {
   const int64_t grp = kGrouped ? blockIdx.y : 0;
   if constexpr (kGrouped) {
     numel /= groups;
@@ -354,7 +337,7 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (bwd_min_blocks_s<R, k
       V xin[kU];
       V gin[kU];
       load(base, xin, gin);
-      if constexpr (kBwdShapes[kS].prefetch) {
+      if constexpr (bwd_prefetch<R, scalar_t>()) {
 #pragma unroll
         for (int u = 0; u < kU; ++u) {
           const int64_t i = base + stride * kU + static_cast<int64_t>(u) * blockDim.x;
@@ -399,7 +382,7 @@ __global__ void __launch_bounds__(kBwdShapes[kS].threads, (bwd_min_blocks_s<R, k
   }
   if (!kCoeffGrad) return;
   // Block reduction in a fixed order: warp shuffles, then warp sums in warp order.
-  constexpr int kThr = kBwdShapes[kS].threads;
+  constexpr int kThr = kThreads;
   __shared__ T smem[kThr / 32][kAcc];
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
@@ -464,15 +447,6 @@ int grid_for(K kernel, int64_t work, int threads = kThreads) {
   return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(want, wave)));
 }
 
-// Calls f(std::integral_constant<int, S>{}) for the run-time shape index i (0 <= i < N).
-template <int N, int S = 0, typename F>
-void with_shape(int i, F&& f) {
-  if constexpr (S + 1 < N) {
-    if (i != S) return with_shape<N, S + 1>(i, f);
-  }
-  f(std::integral_constant<int, S>{});
-}
-
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
 // The CUDA op's compile-time fast path: [5,4] (PAU's and KAT's default order).
@@ -499,13 +473,6 @@ void check_cuda_layout(const Layout& lay) {
               "actfit: grouped input rows of at most 2^31 - 1 elements on CUDA, got ", lay.seg);
 }
 
-// Forward and backward launch shapes: the half-type fast path may take another (from the
-// environment) ungrouped; grouped launches always use the default one (fewer instantiations).
-template <typename R, typename scalar_t>
-constexpr bool half_fast() {
-  return R::kM >= 0 && sizeof(scalar_t) == 2;
-}
-
 at::Tensor rational_fwd_cuda(const at::Tensor& x, const at::Tensor& a, const at::Tensor& b,
                              c10::string_view form) {
   check_inputs(x, a, b);
@@ -529,34 +496,23 @@ at::Tensor rational_fwd_cuda(const at::Tensor& x, const at::Tensor& a, const at:
     const bool vec_ok = aligned16(xc.data_ptr()) && aligned16(y.data_ptr()) &&
                         (!grouped || lay.seg % kV == 0);
     const int64_t nvec = (lay.per_group + kV - 1) / kV;
-    static const int fwd_shape = shape_from_env("ACTFIT_CUDA_FWD_CFG", kDefaultFwd, kNumFwd);
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
-      const int shape = half_fast<R, scalar_t>() ? (grouped ? kDefaultFwd : fwd_shape) : 0;
-      with_shape<kNumFwd>(shape, [&](auto sc) {
-        constexpr int kS = decltype(sc)::value;
-        constexpr int threads = kFwdShapes[kS].threads;
-        const scalar_t* xp = xc.data_ptr<scalar_t>();
-        scalar_t* yp = y.data_ptr<scalar_t>();
-        const T* ap = ac.data_ptr<T>();
-        const T* bp = bc.data_ptr<T>();
-        if constexpr (kS == 0 || half_fast<R, scalar_t>()) {
-          if (!grouped) {
-            const int grid = grid_for(fwd_kernel<scalar_t, T, R, kS>, nvec, threads);
-            fwd_kernel<scalar_t, T, R, kS>
-                <<<grid, threads, 0, stream>>>(xp, yp, numel, ap, m, bp, n, vec_ok);
-            C10_CUDA_KERNEL_LAUNCH_CHECK();
-          }
-        }
-        if constexpr (kS == (half_fast<R, scalar_t>() ? kDefaultFwd : 0)) {
-          if (grouped) {
-            const dim3 grid = grid_of(fwd_kernel<scalar_t, T, R, kS, true>, nvec, threads, lay);
-            fwd_kernel<scalar_t, T, R, kS, true><<<grid, threads, 0, stream>>>(
-                xp, yp, numel, ap, m, bp, n, vec_ok, lay.groups, lay.seg);
-            C10_CUDA_KERNEL_LAUNCH_CHECK();
-          }
-        }
-      });
+      constexpr int threads = fwd_threads<R, scalar_t>();
+      const scalar_t* xp = xc.data_ptr<scalar_t>();
+      scalar_t* yp = y.data_ptr<scalar_t>();
+      const T* ap = ac.data_ptr<T>();
+      const T* bp = bc.data_ptr<T>();
+      if (!grouped) {
+        const int grid = grid_for(fwd_kernel<scalar_t, T, R>, nvec, threads);
+        fwd_kernel<scalar_t, T, R><<<grid, threads, 0, stream>>>(xp, yp, numel, ap, m, bp, n,
+                                                                 vec_ok);
+      } else {
+        const dim3 grid = grid_of(fwd_kernel<scalar_t, T, R, true>, nvec, threads, lay);
+        fwd_kernel<scalar_t, T, R, true><<<grid, threads, 0, stream>>>(
+            xp, yp, numel, ap, m, bp, n, vec_ok, lay.groups, lay.seg);
+      }
+      C10_CUDA_KERNEL_LAUNCH_CHECK();
     });
   });
   return y;
@@ -598,40 +554,29 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> rational_bwd_cuda(const at::Tenso
     dim3 grid;
     at::Tensor partial;
     T* pp = nullptr;
-    static const int bwd_shape = shape_from_env("ACTFIT_CUDA_BWD_CFG", kDefaultBwd, kNumBwd);
     launch_forms<T>(f, m, n, [&](auto proto) {
       using R = decltype(proto);
-      const int shape = half_fast<R, scalar_t>() ? (grouped ? kDefaultBwd : bwd_shape) : 0;
-      with_shape<kNumBwd>(shape, [&](auto sc) {
-        constexpr int kS = decltype(sc)::value;
-        constexpr int threads = kBwdShapes[kS].threads;
-        // Calls launch(kernel<kCoeffGrad, kGrouped>) for this launch's variant.
-        auto run = [&](auto kernel) {
-          grid = grouped ? grid_of(kernel, nvec, threads, lay)
-                         : dim3(static_cast<unsigned>(grid_for(kernel, nvec, threads)));
-          if (coeff_grad) {
-            partial = at::empty({int64_t(grid.x) * grid.y, nacc}, a.options());
-            pp = partial.data_ptr<T>();
-          }
-          kernel<<<grid, threads, 0, stream>>>(gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(),
-                                               dx.data_ptr<scalar_t>(), numel, ac.data_ptr<T>(),
-                                               m, bc.data_ptr<T>(), n, vec_ok, pp, lay.groups,
-                                               lay.seg);
-          C10_CUDA_KERNEL_LAUNCH_CHECK();
-        };
-        if constexpr (kS == 0 || half_fast<R, scalar_t>()) {
-          if (!grouped) {
-            if (coeff_grad) run(bwd_kernel<scalar_t, T, R, true, kS>);
-            else run(bwd_kernel<scalar_t, T, R, false, kS>);
-          }
+      // Calls kernel<kCoeffGrad, kGrouped> of this launch's variant.
+      auto run = [&](auto kernel) {
+        grid = grouped ? grid_of(kernel, nvec, kThreads, lay)
+                       : dim3(static_cast<unsigned>(grid_for(kernel, nvec, kThreads)));
+        if (coeff_grad) {
+          partial = at::empty({int64_t(grid.x) * grid.y, nacc}, a.options());
+          pp = partial.data_ptr<T>();
         }
-        if constexpr (kS == (half_fast<R, scalar_t>() ? kDefaultBwd : 0)) {
-          if (grouped) {
-            if (coeff_grad) run(bwd_kernel<scalar_t, T, R, true, kS, true>);
-            else run(bwd_kernel<scalar_t, T, R, false, kS, true>);
-          }
-        }
-      });
+        kernel<<<grid, kThreads, 0, stream>>>(gc.data_ptr<scalar_t>(), xc.data_ptr<scalar_t>(),
+                                              dx.data_ptr<scalar_t>(), numel, ac.data_ptr<T>(), m,
+                                              bc.data_ptr<T>(), n, vec_ok, pp, lay.groups,
+                                              lay.seg);
+        C10_CUDA_KERNEL_LAUNCH_CHECK();
+      };
+      if (grouped) {
+        if (coeff_grad) run(bwd_kernel<scalar_t, T, R, true, true>);
+        else run(bwd_kernel<scalar_t, T, R, false, true>);
+      } else {
+        if (coeff_grad) run(bwd_kernel<scalar_t, T, R, true>);
+        else run(bwd_kernel<scalar_t, T, R, false>);
+      }
     });
     if (coeff_grad) {
       finish_kernel<T><<<dim3(nacc, grid.y), kThreads, 0, stream>>>(
