@@ -35,7 +35,9 @@ def test_cuda_kernel_compiles_with_nvcc(tmp_path):
     shim = tmp_path / "shim" / "c10" / "cuda" / "impl"
     shim.mkdir(parents=True)
     (shim / "cuda_cmake_macros.h").write_text("#pragma once\n")
-    common = [*nvcc_flags(), f"-I{tmp_path / 'shim'}"]
+    # The shipped flags, but -O1 for device code: the optimisation level changes neither what the
+    # front end accepts nor the ptxas checks, and -O3 takes ~5 min here against ~70 s at -O1.
+    common = [*("-O1" if f == "-O3" else f for f in nvcc_flags()), f"-I{tmp_path / 'shim'}"]
     # One nvcc per architecture, run side by side (the build is long and single-threaded).
     procs = {
         arch: subprocess.Popen(
