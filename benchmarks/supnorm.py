@@ -57,7 +57,8 @@ def main() -> None:
             "target": info.name, "seconds": seconds, "lower": s.lower, "upper": s.upper,
             "argmax": s.argmax, "rtol": s.rtol, "converged": s.converged,
             "intervals": s.intervals, "grid_max_error": grid,
-            "grid_inside": bool(s.lower * (1 - 1e-12) <= grid <= s.upper * (1 + 1e-12)),
+            # 1e-14: the float64 rounding of the grid's own evaluation of f - r
+            "grid_inside": bool(s.lower - 1e-14 <= grid <= s.upper + 1e-14),
         })
         print(f"{info.name:14s} {seconds:7.3f}s  [{s.lower:.9e}, {s.upper:.9e}]  "
               f"rtol {s.rtol:.2e}  n={s.intervals}  grid {grid:.9e}", flush=True)
