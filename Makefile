@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test,torch]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test,torch,onnx]'
 	touch $(STAMP)
 
 ## The main job: a least-squares rational fit of leaky ReLU, written to fit.json.
