@@ -132,18 +132,21 @@ def write_all(outputs: Sequence[tuple[str | os.PathLike[str], Writer]]) -> list[
             raise OutputPathError(f"{str(p)!r} is named twice as an output; give different files")
         seen.add(p.resolve())
     temps: list[Path] = []
+    current = paths[0] if paths else Path(".")
     try:
         for p, (_, writer) in zip(paths, outputs, strict=True):
+            current = p
             tmp = _temporary(p)
             temps.append(tmp)
             writer(tmp)
             _as_plain_file(tmp)
         for tmp, p in zip(temps, paths, strict=True):
+            current = p
             os.replace(tmp, p)
     except OSError as exc:
+        # Name the output, not its temporary file.
         raise OutputPathError(
-            f"cannot write {str(exc.filename or paths[len(temps) - 1])!r}: "
-            f"{exc.strerror or exc}; nothing was written"
+            f"cannot write {str(current)!r}: {exc.strerror or exc}; nothing was written"
         ) from None
     finally:
         for tmp in temps:
