@@ -34,6 +34,7 @@ _LAZY = {
     "fit_pade": "actfit.approx.pade",
     "fit_minimax": "actfit.approx.minimax",
     "load": "actfit.export",
+    "load_all": "actfit.export",
     "save": "actfit.export",
 }
 

@@ -32,7 +32,13 @@ import numpy as np
 
 from actfit.approx.metrics import max_error
 from actfit.errors import ActfitError, FileFormatError, ParameterError
-from actfit.export.readers import TableEntry, entry_fit, external_fit, read_tables
+from actfit.export.readers import (
+    TableEntry,
+    entry_fit,
+    external_fit,
+    read_tables,
+    select_entries,
+)
 from actfit.fit import Fit, jsonable
 from actfit.options import DEFAULT_RANGE
 from actfit.rational import FORMS, Rational, normalize_form
@@ -264,34 +270,6 @@ def check_entry(
         source_format=entry.source_format,
         notes=notes,
     )
-
-
-def select_entries(
-    entries: Sequence[TableEntry], name: str | None, source: str = "file"
-) -> list[TableEntry]:
-    """Return the entries ``name`` selects: an exact key, an index, or a name/label that is
-    unique in the file; all entries when ``name`` is None.
-
-    Raises:
-        FileFormatError: nothing or more than one table matches (the message lists keys).
-    """
-    if name is None:
-        return list(entries)
-    wanted = name.strip()
-    for e in entries:
-        if e.key == wanted:
-            return [e]
-    if wanted.lstrip("#").isdigit():
-        i = int(wanted.lstrip("#"))
-        if 0 <= i < len(entries):
-            return [entries[i]]
-    hits = [e for e in entries if e.name == wanted or e.key.endswith(":" + wanted)]
-    if len(hits) == 1:
-        return hits
-    keys = ", ".join(e.key for e in (hits or entries)[:12])
-    more = "" if len(hits or entries) <= 12 else ", ..."
-    what = "several tables" if hits else "no table"
-    raise FileFormatError(f"{source}: {what} named {name!r}; give one of the keys: {keys}{more}")
 
 
 def check_file(

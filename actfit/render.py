@@ -6,12 +6,14 @@ commands in :mod:`actfit.cli` only choose what to show.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from actfit.targets import TargetInfo
 
 __all__ = [
+    "check_records",
     "check_report",
     "check_summary",
     "check_verdict",
@@ -144,7 +147,6 @@ def targets_table(infos: Sequence[TargetInfo]) -> Table:
 def validation_table(report: ValidationReport) -> Table:
     """Return the per-dtype table of ``actfit validate`` (errors, NaN/Inf, gradients, speed)."""
     from rich.box import SIMPLE_HEAD
-    from rich.markup import escape
 
     m, n = report.order
     a, b = report.range
@@ -259,11 +261,52 @@ def check_verdict(r: CheckResult) -> Text:
     return text
 
 
-def check_report(results: Sequence[CheckResult], *, all_tables: bool) -> list[RenderableType]:
-    """Return what ``actfit check`` prints for ``results`` (one table or ``--all``)."""
+def check_records(results: Sequence[CheckResult]) -> list[Text]:
+    """Return ``actfit check --all`` as one short record per table (narrow terminals, pipes).
+
+    Each record is two lines that fit in 80 columns for the usual labels::
+
+        pass  fits[1]  leaky_relu(slope=0.2) [5,4] safe on [-3, 3]
+              max err 2.56e-02 <= tol 3.84e-02; poles: none on the range, none on the line
+    """
+    out: list[Text] = []
+    for r in results:
+        text = Text()
+        text.append(f"{r.status:<5} ", style=_STATUS_STYLE[r.status])
+        text.append(r.key, style="bold")
+        f = r.fit
+        if f is None or r.tol is None:
+            text.append(f"\n      {'; '.join(r.problems) or 'not evaluated'}", style="yellow")
+            out.append(text)
+            continue
+        m, n = f.order
+        a, b = f.range
+        text.append(f"  {target_label(f.target)} [{m},{n}] {f.form} on [{a:g}, {b:g}]")
+        on_range = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_range) or "none"
+        real = ", ".join(f"{p:.4g}" for p in f.poles.poles_on_real_line) or "none"
+        cmp = "<=" if f.errors.max_abs <= r.tol else ">"
+        text.append(
+            f"\n      max err {f.errors.max_abs:.2e} {cmp} tol {r.tol:.2e}; "
+            f"poles: {on_range} on the range, {real} on the line"
+        )
+        out.append(text)
+    return out
+
+
+def check_report(
+    results: Sequence[CheckResult], *, all_tables: bool, records: bool = False
+) -> list[RenderableType]:
+    """Return what ``actfit check`` prints for ``results`` (one table or ``--all``).
+
+    Args:
+        results: the checks.
+        all_tables: ``--all``: a summary of every table, then the verdicts that need a look.
+        records: with ``all_tables``, one short record per table (:func:`check_records`)
+            instead of the summary table: for narrow terminals and pipes.
+    """
     out: list[RenderableType] = []
     if all_tables:
-        out.append(check_summary(results))
+        out.extend(check_records(results) if records else [check_summary(results)])
         for r in results:
             if r.status != "pass" or any("pole" in w for w in r.warnings):
                 out.append(Text.assemble(Text(f"{r.key}:", style="bold"), " ", check_verdict(r)))
@@ -299,46 +342,115 @@ def table_results(fits: Sequence[Fit], method: str, range: tuple[float, float]) 
     return table
 
 
+class _Heartbeat:
+    """Plain progress lines for a log or a pipe: ``LABEL: STAGE, 12 s`` every few seconds.
+
+    A thread prints them, so a fitter that reports rarely still shows that it runs.
+    """
+
+    def __init__(self, console: Console, label: str, first: float, interval: float) -> None:
+        self._console, self._label = console, label
+        self._first, self._interval = first, interval
+        self._started = time.monotonic()
+        self._stage = "starting"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def update(self, stage: str) -> None:
+        self._stage = stage
+
+    def _run(self) -> None:
+        wait = self._first
+        while not self._stop.wait(wait):
+            elapsed = time.monotonic() - self._started
+            self._console.print(
+                Text(f"{self._label}: {self._stage}, {elapsed:.0f} s"),
+                highlight=False,
+                soft_wrap=True,
+            )
+            wait = self._interval
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 @contextmanager
-def table_progress(console: Console) -> Iterator[Callable[[int, int, str], None]]:
-    """Draw a bar with a fit count on ``console`` (a terminal only) while a table is fitted.
+def table_progress(
+    console: Console, label: str = "table", *, first: float = 3.0, interval: float = 5.0
+) -> Iterator[Callable[[int, int, str], None]]:
+    """Show progress on ``console`` while a table is fitted: a bar with a fit count on a
+    terminal, else a plain line every ``interval`` seconds (after ``first`` seconds).
 
     Yields the ``progress(done, total, label)`` callback of :func:`actfit.batch.fit_table`.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    if not console.is_terminal:
+        with _Heartbeat(console, label, first, interval) as beat:
+
+            def plain(done: int, total: int, what: str) -> None:
+                beat.update(f"fit {min(done + 1, total)} of {total}, {what}")
+
+            yield plain
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("fitting", total=None)
 
-        def progress(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label)
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what)
 
         yield progress
 
 
 @contextmanager
-def fit_progress(console: Console, method: str, *, delay: float = 1.0) -> Iterator[Progress]:
-    """Draw a bar on ``console`` (a terminal only) for a fit that runs longer than ``delay`` s.
+def fit_progress(
+    console: Console,
+    label: str,
+    *,
+    delay: float = 1.0,
+    first: float = 3.0,
+    interval: float = 5.0,
+) -> Iterator[Progress]:
+    """Show a fit's progress on ``console``: on a terminal a bar for a fit that runs longer
+    than ``delay`` s, else a plain line (``minimax gelu [12,12] abs: exchange round 3, 12 s``)
+    every ``interval`` seconds after the first ``first`` seconds.
+
+    Args:
+        console: where to draw (stderr, so that ``--json`` output stays clean).
+        label: what is fitted, e.g. ``minimax gelu [12,12] abs``.
+        delay, first, interval: seconds, see above.
 
     Yields a :data:`actfit.options.Progress` callback for the fitter's ``progress=``.
     """
+    if not console.is_terminal:
+        with _Heartbeat(console, label, first, interval) as beat:
+
+            def plain(stage: str, fraction: float) -> None:
+                beat.update(stage)
+
+            yield plain
+        return
+
     from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
     bar = Bar(
-        TextColumn(f"{method} {{task.description}}"),
+        TextColumn(f"{escape(label)}: {{task.description}}"),
         BarColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
     )
     started = time.perf_counter()
     task = None
@@ -351,7 +463,7 @@ def fit_progress(console: Console, method: str, *, delay: float = 1.0) -> Iterat
                 return
             bar.start()
             task = bar.add_task(stage, total=1.0)
-        bar.update(task, completed=fraction, description=stage)
+        bar.update(task, completed=fraction, description=escape(stage))
 
     try:
         yield progress

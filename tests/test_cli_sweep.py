@@ -33,6 +33,10 @@ def _files(d: Path) -> dict[str, Path]:
     (d / "other.json").write_text(json.dumps({"hello": "world"}))
     np.savez(d / "foreign.npz", a=np.arange(3))
     (d / "folder").mkdir()
+    (d / "kat.json").write_text(json.dumps({"gelu": {
+        "init_w_numerator": [0.0, 0.5, 0.3], "init_w_denominator": [0.1], "lb": -3, "ub": 3}}))
+    CliRunner().invoke(app, ["table", "gelu", "swish", "--orders", "2,1", "--out",
+                             str(d / "tables.json")])
     (d / "big.json").write_text(
         good.read_text().replace('"numerator": [', '"numerator": [1e308, ', 1)
     )
@@ -108,6 +112,25 @@ def _cases() -> list[tuple[str, list[str]]]:
         ("table format", ["table", "gelu", "--out", "{d}/t.json", "--format", "xlsx"]),
         ("table format without out", ["table", "gelu", "--format", "md"]),
         ("table out unwritable", ["table", "gelu", "--out", "/proc/t.json"]),
+        ("lsq range three numbers", ["lsq", "gelu", "--range", "1,2,3"]),
+        ("lsq range one number", ["lsq", "gelu", "--range", "-3"]),
+        ("lsq plot under a file", ["lsq", "gelu", "--plot", "{good}/p.png"]),
+        ("lsq out and plot the same", ["lsq", "gelu", "--out", "{d}/x.json", "--plot",
+                                       "{d}/x.json"]),
+        ("check range one number", ["check", "{good}", "--range", "-3"]),
+        ("check plot under a file", ["check", "{good}", "--plot", "{good}/p.png"]),
+        ("check tables without name", ["check", "{tables}"]),
+        ("check tables unknown name", ["check", "{tables}", "--name", "relu"]),
+        ("check kat without form", ["check", "{kat}"]),
+        ("plot kat without form", ["plot", "{kat}", "--out", "{d}/p.png"]),
+        ("plot margin text", ["plot", "{good}", "--out", "{d}/p.png", "--margin", "abc"]),
+        ("plot out under a file", ["plot", "{good}", "--out", "{good}/p.png"]),
+        ("table orders too big", ["table", "gelu", "--orders", "40,4"]),
+        ("table order alias bad", ["table", "gelu", "--order", "5,x"]),
+        ("table slopes nan", ["table", "leaky_relu", "--slopes", "nan"]),
+        ("table pade weight", ["table", "gelu", "--method", "pade", "--weight", "normal"]),
+        ("table out under a file", ["table", "gelu", "--out", "{good}/t.json"]),
+        ("table plot under a file", ["table", "gelu", "--plot", "{good}/t.png"]),
         ("table out ok, plot unwritable",
          ["table", "gelu", "--out", "{d}/t.json", "--format", "md", "--plot", "/proc/t.png"]),
     ]
@@ -140,7 +163,12 @@ NEEDLES = [
     (["validate", "{folder}"], "folder"),
     (["plot", "{folder}", "--out", "{d}/p.png"], "folder"),
     (["lsq", "gelu", "--out", "{good}/x.json"], "is a file"),
-    (["lsq", "gelu", "--range", "nan", "1"], "nan"),
+    (["lsq", "gelu", "--range", "nan", "1"], "[nan, 1"),
+    (["lsq", "gelu", "--range", "-3"], "--range -3 3"),
+    (["plot", "{kat}", "--out", "{d}/p.png"], "form"),
+    (["check", "{kat}"], "form"),
+    (["check", "{tables}"], "fits[1]"),
+    (["table", "gelu", "--out", "{good}/t.json"], "is a file"),
     (["check", "{good}", "--range", "1", "nan"], "nan"),
     (["check", "{empty_npz}"], "empty"),
     (["plot", "{good}", "--out", "{d}/p.png", "--form", "xyz"], "xyz"),

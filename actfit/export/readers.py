@@ -69,6 +69,7 @@ __all__ = [
     "load_fits",
     "parse_coefficients",
     "read_tables",
+    "select_entries",
     "target_label",
 ]
 
@@ -345,6 +346,41 @@ def read_tables(path: str | os.PathLike[str], fmt: str = "auto") -> list[TableEn
     if not entries:
         raise FileFormatError(f"{source}: the file holds no coefficient tables")
     return entries
+
+
+def select_entries(
+    entries: Sequence[TableEntry], name: str | None, source: str = "file"
+) -> list[TableEntry]:
+    """Return the entries ``name`` selects: an exact key, an index, or a name/label that is
+    unique in the file; all entries when ``name`` is None.
+
+    Raises:
+        FileFormatError: nothing or more than one table matches (the message lists keys).
+    """
+    if name is None:
+        return list(entries)
+    wanted = name.strip()
+    for e in entries:
+        if e.key == wanted:
+            return [e]
+    if wanted.lstrip("#").isdigit():
+        i = int(wanted.lstrip("#"))
+        if 0 <= i < len(entries):
+            return [entries[i]]
+    hits = [e for e in entries if e.name == wanted or e.key.endswith(":" + wanted)]
+    if not hits:
+        # actfit's own tables: also the target's label or its activation name (leaky_relu_0.2)
+        hits = [
+            e for e in entries
+            if e.fit is not None
+            and wanted in (target_label(e.fit.target), activation_name(e.fit.target))
+        ]
+    if len(hits) == 1:
+        return hits
+    keys = ", ".join(e.key for e in (hits or entries)[:12])
+    more = "" if len(hits or entries) <= 12 else ", ..."
+    what = "several tables" if hits else "no table"
+    raise FileFormatError(f"{source}: {what} named {name!r}; give one of the keys: {keys}{more}")
 
 
 # ---- evaluation -------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ __all__ = [
     "load_tables",
     "plan_table_outputs",
     "save_tables",
+    "table_bytes",
     "table_path",
     "tables_document",
     "to_latex",
@@ -294,6 +295,19 @@ def write_table(
         FileFormatError: no fits.
     """
     p = _check_table_path(path, fmt)
+    atomic_write(p, table_bytes(fits, fmt, digits=digits))
+    return p
+
+
+def table_bytes(fits: Sequence[Fit], fmt: str = "actfit", *, digits: int = 10) -> bytes:
+    """Return the file content of ``fits`` in ``fmt`` (see :data:`TABLE_FORMATS`).
+
+    Raises:
+        OutputPathError: unknown format.
+        FileFormatError: no fits.
+    """
+    if fmt not in TABLE_FORMATS:
+        raise _unknown_format(fmt, TABLE_FORMATS)
     if not fits:
         raise FileFormatError("no fits to write")
     if fmt == "actfit":
@@ -304,5 +318,4 @@ def write_table(
         text = to_markdown(fits, digits)
     else:
         text = to_latex(fits, digits)
-    atomic_write(p, text.encode())
-    return p
+    return text.encode()
