@@ -191,12 +191,6 @@ def table_jobs(
     return [TableJob(t, tuple(o), f) for t in targets for o in orders for f in forms]  # type: ignore[arg-type]
 
 
-_NO_PADE_WEIGHT = (
-    "a Padé approximant matches Taylor coefficients and has no error weight; use fit_lsq or "
-    "fit_minimax for a weighted fit"
-)
-
-
 def fit_table(
     targets: Sequence[Target],
     orders: Sequence[tuple[int, int]] = (DEFAULT_ORDER,),
@@ -227,7 +221,7 @@ def fit_table(
         ActfitError: the first fit that fails, its message prefixed with the table entry
             (nothing is returned: a table with a hole is not a table).
         FitError: an unknown method.
-        ParameterError: a weight other than ``uniform`` with pade.
+        ParameterError: a weight other than ``uniform`` with pade (raised by ``fit_pade``).
 
     Examples:
         >>> # fits = fit_table(expand_targets(["leaky_relu"], slopes=[0.01, 0.2]), [(5, 4)])
@@ -241,11 +235,6 @@ def fit_table(
         raise OrderError("give at least one order, e.g. --orders 5,4")
     jobs = table_jobs(targets, list(orders), form_names)
     options = {"range": a_b, "weight": weight, "allow_poles": allow_poles}
-    # TODO(lead): drop once fit_pade takes weight (it then raises this ParameterError itself).
-    if method == "pade":
-        if weight != "uniform":
-            raise ParameterError(_NO_PADE_WEIGHT)
-        del options["weight"]
     fits: list[Fit] = []
     for i, job in enumerate(jobs):
         if progress is not None:

@@ -356,18 +356,12 @@ def _wrote(console: Any, paths: Sequence[Path | None], extra: str = "") -> None:
 
 def run_fit(fitter: Callable[..., Fit], label: str, *args: Any, **kwargs: Any) -> Fit:
     """Call ``fitter`` with a progress display on stderr (a bar, or plain lines when piped)."""
-    import inspect
-
     from rich.console import Console
 
     from actfit.render import fit_progress
 
     with fit_progress(Console(stderr=True), label) as progress:
-        # TODO(lead): pass progress unconditionally once every fitter takes it (shared
-        # signature); until then a fitter without it runs without progress lines.
-        if "progress" in inspect.signature(fitter).parameters:
-            kwargs["progress"] = progress
-        return fitter(*args, **kwargs)
+        return fitter(*args, progress=progress, **kwargs)
 
 
 def _label(method: str, tgt: Target, m_n: tuple[int, int], form: str) -> str:
@@ -474,16 +468,8 @@ def pade_cmd(
     from rich.console import Console
 
     from actfit.approx.pade import fit_pade
-    from actfit.errors import ParameterError
-    from actfit.options import MAX_RANGE_ABS
 
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
-    # TODO(lead): fit_pade should refuse this itself (today a ZeroDivisionError deep inside).
-    if abs(center) > MAX_RANGE_ABS and center == center:
-        raise ParameterError(
-            f"the center {center:g} is too large: the expansion point must lie within "
-            f"+-{MAX_RANGE_ABS:g}, e.g. --center 0"
-        )
     fit = run_fit(
         fit_pade, _label("pade", tgt, m_n, form), tgt, m_n,
         center=center, range=a_b, form=form, allow_poles=allow_poles, exact=exact,

@@ -45,7 +45,14 @@ from actfit.approx.pade_solver import (
 from actfit.approx.taylor import DEFAULT_DPS, Number, is_exact, taylor_coefficients, to_mpf
 from actfit.errors import FitError, FormError, ParameterError
 from actfit.fit import Fit, make_fit
-from actfit.options import DEFAULT_ORDER, DEFAULT_RANGE, Progress, as_range, check_order
+from actfit.options import (
+    DEFAULT_ORDER,
+    DEFAULT_RANGE,
+    MAX_RANGE_ABS,
+    Progress,
+    as_range,
+    check_order,
+)
 from actfit.rational import Rational, require_fit_form
 from actfit.roots import is_nonnegative
 from actfit.targets import Target, as_target
@@ -222,8 +229,11 @@ def fit_pade(
             "fit_lsq or fit_minimax for a weighted fit"
         )
     c = float(center)
-    if not math.isfinite(c):
-        raise FitError(f"the center {center!r} must be a finite number, e.g. --center 0")
+    if not math.isfinite(c) or abs(c) > MAX_RANGE_ABS:
+        raise ParameterError(
+            f"the center {c:g} must be a finite number within +-{MAX_RANGE_ABS:g} (the powers "
+            "(x - x0)^k of the expansion overflow float64 beyond that), e.g. center 0"
+        )
     stage = f"pade {target.name}"
     if progress is not None:
         progress(stage, 0.0)
