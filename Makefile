@@ -18,6 +18,7 @@ demo: $(STAMP)
 ## The whole test suite (lint first). pytest exit 5 (no tests collected) fails the target.
 test: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/actfit build-ops
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: $(STAMP)

@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
-COMMAND_ORDER = ("targets", "lsq", "pade", "minimax", "check", "plot", "table", "validate")
+COMMAND_ORDER = (
+    "targets", "lsq", "pade", "minimax", "check", "plot", "table", "validate", "build-ops",
+)
 """The order ``actfit --help`` lists the commands in: find a target, fit it, verify, export."""
 
 # Spellings accepted for one option (``table`` takes lists, the fit commands one value): each
@@ -815,8 +817,18 @@ def table_cmd(
 def validate_cmd(
     file: Annotated[
         Path,
-        typer.Argument(metavar="FILE", help="Table to validate (actfit .json or .npz)."),
+        typer.Argument(
+            metavar="FILE", help="Table to validate (any format `actfit check` reads)."
+        ),
     ],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", metavar="KEY",
+            help="Which table of a file with several: its key, index or activation name.",
+        ),
+    ] = None,
+    form: FormReadOpt = None,
     device: Annotated[
         str, typer.Option("--device", metavar="DEVICE", help="cpu or cuda.")
     ] = "cpu",
@@ -842,13 +854,31 @@ def validate_cmd(
     from actfit.render import validation_table
     from actfit.runtime.validate import validate
 
-    report = validate(file, device=device, dtypes=dtype)
+    report = validate(file, device=device, dtypes=dtype, name=name, form=form)
     if as_json:
         sys.stdout.write(dumps(report.to_dict()))
     else:
         Console(highlight=False).print(validation_table(report))
     if not report.passed:
         sys.exit(1)  # a failed check: distinct from 2, a user error
+
+
+@_command("build-ops", "actfit build-ops")
+def build_ops_cmd() -> None:
+    """Compile the runtime operators now (they are otherwise compiled on first use).
+
+    The build is cached on disk, keyed by the sources, the compiler flags and the torch
+    version, so a second call only loads it.
+    """
+    from rich.console import Console
+
+    from actfit.runtime import build_ops
+
+    r = build_ops()
+    state = "cached" if r.cached else f"built in {r.seconds:.0f} s"
+    Console(highlight=False, soft_wrap=True).print(
+        f"{r.variant} operators {state}: {r.library}", markup=False
+    )
 
 
 def main() -> None:

@@ -159,8 +159,15 @@ def validation_table(report: ValidationReport) -> Table:
         pad_edge=False,
         caption=(
             "err: max abs error vs the float64 rational / the target on the range and extreme "
-            "inputs; grad: max rel. error of d/dx and d/dcoefficients vs float64 autograd"
+            "inputs; grad: max rel. error of d/dx and d/dcoefficients vs float64 autograd\n"
+            + "\n".join(
+                f"{r.dtype} passes if err rat. <= {r.tol_rational:g} max(1, |y|), err tgt. <= "
+                f"{r.tol_target:.2e}, grad x <= {r.tol_grad_x:g}, grad c. <= "
+                f"{r.tol_grad_coeff:g}, NaN/Inf = 0"
+                for r in report.rows
+            )
         ),
+        caption_justify="left",
     )
     with_peak = any(r.peak_fraction is not None for r in report.rows)
     cols = ["dtype", "err rat.", "err tgt.", "NaN/Inf", "grad x", "grad c.", "GB/s"]

@@ -126,20 +126,14 @@ class ValidationReport:
         """True when every dtype passed."""
         return all(r.passed for r in self.rows)
 
-    def to_dict(self, with_thresholds: bool = False) -> dict[str, Any]:
-        """The report as plain JSON-able data.
-
-        Args:
-            with_thresholds: add each row's ``tol_*`` thresholds (off by default: the
-                ``--json`` document of ``actfit validate`` is unchanged).
-        """
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-able data, each row with the thresholds it was judged by."""
         d = asdict(self)
         d["passed"] = self.passed
         for row, r in zip(d["rows"], self.rows, strict=True):
             tols = {k: row.pop(k) for k in _THRESHOLD_FIELDS}
             row["passed"] = r.passed
-            if with_thresholds:
-                row.update(tols)
+            row["thresholds"] = tols
         return d
 
 
