@@ -1,0 +1,157 @@
+"""Commands that fit: ``targets`` (what can be fitted), ``lsq``, ``pade``, ``minimax``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from actfit.cli.app import (
+    ORDER_TEXT,
+    AllowPolesOpt,
+    FormOpt,
+    JsonOpt,
+    OrderOpt,
+    OutOpt,
+    ParamOpt,
+    PlotOpt,
+    RangeOpt,
+    SlopeOpt,
+    TargetArg,
+    command,
+    emit,
+    fit_inputs,
+    fit_label,
+    run_fit,
+)
+from actfit.options import DEFAULT_RANGE
+
+
+@command("targets", "actfit targets")
+def targets_cmd() -> None:
+    """List the registry's targets with their formulas and parameters."""
+    from rich.console import Console
+
+    from actfit.render import targets_table
+    from actfit.targets import list_targets
+
+    Console().print(targets_table(list_targets()))
+
+
+@command("lsq", "actfit lsq leaky_relu --slope 0.2 --order 5,4 --range -3 3 --out lr.json")
+def lsq_cmd(
+    target: TargetArg,
+    order: OrderOpt = ORDER_TEXT,
+    range_: RangeOpt = DEFAULT_RANGE,
+    form: FormOpt = "safe",
+    param: ParamOpt = None,
+    slope: SlopeOpt = None,
+    weight: Annotated[
+        str,
+        typer.Option(
+            "--weight",
+            metavar="WEIGHT",
+            help="uniform, normal[:MU,SIGMA] or a density expression in x, e.g. 'exp(-x^2/2)'.",
+        ),
+    ] = "uniform",
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+    allow_poles: AllowPolesOpt = False,
+) -> None:
+    """Least-squares rational fit: the global optimum of the L2 error on the range."""
+    from actfit.approx.lsq import fit_lsq
+
+    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
+    fit = run_fit(
+        fit_lsq, fit_label("lsq", tgt, m_n, form), tgt, m_n, a_b,
+        form=form, weight=weight, allow_poles=allow_poles,
+    )
+    emit(fit, out, as_json, plot)
+
+
+@command("pade", "actfit pade gelu --order 4,4 --exact")
+def pade_cmd(
+    target: TargetArg,
+    order: OrderOpt = ORDER_TEXT,
+    center: Annotated[
+        float,
+        typer.Option(
+            "--center",
+            metavar="X0",
+            help="Expansion point x0 (the target must be analytic there).",
+        ),
+    ] = 0.0,
+    range_: RangeOpt = DEFAULT_RANGE,
+    form: FormOpt = "plain",
+    param: ParamOpt = None,
+    slope: SlopeOpt = None,
+    exact: Annotated[
+        bool,
+        typer.Option(
+            "--exact", metavar="", help="Also print the coefficients as exact fractions (p/q)."
+        ),
+    ] = False,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+    allow_poles: AllowPolesOpt = False,
+) -> None:
+    """Padé approximant [M,N] at x0: robust SVD Padé on exact Taylor data (form plain)."""
+    from rich.console import Console
+
+    from actfit.approx.pade import fit_pade
+
+    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
+    fit = run_fit(
+        fit_pade, fit_label("pade", tgt, m_n, form), tgt, m_n,
+        center=center, range=a_b, form=form, allow_poles=allow_poles, exact=exact,
+    )
+    emit(fit, out, as_json, plot)
+    if not as_json:
+        from actfit.render import pade_notes
+
+        console = Console(highlight=False)
+        for line in pade_notes(fit, exact=exact):
+            console.print(line)
+
+
+@command("minimax", "actfit minimax gelu --order 6,6 --weight relative --out gelu_mm.json")
+def minimax_cmd(
+    target: TargetArg,
+    order: OrderOpt = ORDER_TEXT,
+    range_: RangeOpt = DEFAULT_RANGE,
+    form: FormOpt = "safe",
+    param: ParamOpt = None,
+    slope: SlopeOpt = None,
+    weight: Annotated[
+        str,
+        typer.Option(
+            "--weight",
+            metavar="WEIGHT",
+            help="uniform, relative[:FLOOR] (|f-r|/max(|f|,FLOOR); default FLOOR 1e-3 max|f|), "
+            "normal[:MU,SIGMA] or a positive weight expression in x.",
+        ),
+    ] = "uniform",
+    pole_free: Annotated[
+        bool,
+        typer.Option(
+            "--pole-free",
+            metavar="",
+            help="plain form: require Q > 0 on the whole real line (a constraint).",
+        ),
+    ] = False,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+    plot: PlotOpt = None,
+    allow_poles: AllowPolesOpt = False,
+) -> None:
+    """Best uniform (minimax) rational fit, with a certified lower bound on the best error."""
+    from actfit.approx.minimax import fit_minimax
+
+    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
+    fit = run_fit(
+        fit_minimax, fit_label("minimax", tgt, m_n, form), tgt, m_n, a_b,
+        form=form, weight=weight, pole_free=pole_free, allow_poles=allow_poles,
+    )
+    emit(fit, out, as_json, plot)
