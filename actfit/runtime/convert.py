@@ -83,8 +83,14 @@ def cache_dir(path: str | os.PathLike[str] | None = None) -> Path:
     return p
 
 
-def _key(target: Target, order: tuple[int, int], form: str, rng: tuple[float, float],
-         weight: str, tail: str) -> dict[str, Any]:
+def _key(
+    target: Target,
+    order: tuple[int, int],
+    form: str,
+    rng: tuple[float, float],
+    weight: str,
+    tail: str,
+) -> dict[str, Any]:
     return {
         "method": "lsq",
         "target": target.to_dict(),
@@ -128,7 +134,7 @@ def cached_fit(
         ActfitError: whatever :func:`~actfit.approx.lsq.fit_lsq` raises.
     """
     tgt = as_target(target, params)
-    mn = check_order(*order)
+    mn = check_order(order)
     rng = as_range(range)
     if tail not in _TAILS:
         raise ParameterError(f"tail {tail!r} is not available; use one of {', '.join(_TAILS)}")
@@ -207,7 +213,11 @@ def replace_activations(
     """
     table = DEFAULT_ACTIVATIONS if targets is None else dict(targets)
     kinds = tuple(table)
-    found = [(n, m) for n, m in model.named_modules() if n and isinstance(m, kinds)]
+    found = [
+        (n, m)
+        for n, m in model.named_modules(remove_duplicate=False)
+        if n and isinstance(m, kinds)
+    ]
     if not found:
         names = ", ".join(k.__name__ for k in kinds)
         raise NoMatchingModuleError(
@@ -223,7 +233,13 @@ def replace_activations(
             kind = next(k for k in kinds if isinstance(old, k))
             target, params = _spec_of(table[kind], old)
             fit = cached_fit(
-                target, order, range, form=form, weight=weight, tail=tail, cache_dir=folder,
+                target,
+                order,
+                range,
+                form=form,
+                weight=weight,
+                tail=tail,
+                cache_dir=folder,
                 **params,
             )
             new = RationalActivation.from_fit(
