@@ -189,7 +189,9 @@ class RationalActivation(torch.nn.Module):
         # trailing dimensions; one fused operator call for all the groups.
         d = dim % x.dim()
         seg = x.shape[d] // self.groups * x.shape[d + 1 :].numel()
-        y = self._eval(x.reshape(x.shape[:d].numel(), self.groups, seg), a, b)
+        # -1, not the product of the leading sizes: torch.export keeps the batch size symbolic.
+        outer = -1 if seg else x.shape[:d].numel()
+        y = self._eval(x.reshape(outer, self.groups, seg), a, b)
         return y.view(x.shape)
 
     def _eval(self, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
