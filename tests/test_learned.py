@@ -120,3 +120,25 @@ def test_state_dict_keeps_the_initial_target(gelu_fit, tmp_path):
     fresh.load_state_dict(torch.load(tmp_path / "act.pt"))
     assert fresh.init_target == gelu_fit.target and fresh.init_range == gelu_fit.range
     assert fresh.to_fit().rational == gelu_fit.rational  # float64: exactly the table
+
+
+def test_load_learned_from_a_state_dict_file(gelu_fit, tmp_path):
+    from actfit.errors import FileFormatError
+    from actfit.runtime import load_learned
+
+    net = torch.nn.Sequential(
+        torch.nn.Linear(2, 4),
+        RationalActivation.from_fit(gelu_fit, dtype=torch.float64),
+        torch.nn.Sequential(RationalActivation.from_fit(gelu_fit, groups=2)),
+    )
+    torch.save({"state_dict": net.state_dict(), "epoch": 3}, tmp_path / "ckpt.pt")
+    got = load_learned(tmp_path / "ckpt.pt")
+    assert [name for name, _ in got] == ["1", "2.0", "2.0"]
+    assert got[0][1].rational == gelu_fit.rational and got[0][1].method == "learned"
+    assert [f.settings["group"] for _, f in got[1:]] == [0, 1]
+    torch.save({"w": torch.ones(2)}, tmp_path / "plain.pt")
+    with pytest.raises(FileFormatError, match="no RationalActivation"):
+        load_learned(tmp_path / "plain.pt")
+    (tmp_path / "bad.pt").write_bytes(b"nope")
+    with pytest.raises(FileFormatError, match="not a readable"):
+        load_learned(tmp_path / "bad.pt")

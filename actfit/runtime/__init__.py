@@ -7,7 +7,8 @@ and fallback; ``validate`` checks a table in the runtime per dtype (``actfit val
 
 For training: ``replace_activations`` converts a model (cached fits), ``capture`` records
 pre-activations for data-calibrated fits, ``gain`` gives the ``torch.nn.init`` gain, and
-``RationalActivation.to_fit``/``save`` turn learned coefficients back into result documents.
+``RationalActivation.to_fit``/``save`` and ``load_learned`` (a saved state_dict) turn learned
+coefficients back into result documents.
 """
 
 from actfit.runtime._build import RUNTIME_MAX_DEGREE, BuildResult, RuntimeBuildError
@@ -17,6 +18,7 @@ from actfit.runtime.initialization import gain
 from actfit.runtime.module import RationalActivation
 from actfit.runtime.ops import build_ops, ensure_loaded, load_library, rational
 from actfit.runtime.reference import rational_reference
+from actfit.runtime.state import load_learned
 from actfit.runtime.validate import ValidationReport, validate
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "capture",
     "ensure_loaded",
     "gain",
+    "load_learned",
     "load_library",
     "rational",
     "rational_reference",
