@@ -36,7 +36,11 @@ def test_table_has_an_exact_zero(gelu_fit):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
 def test_every_coefficient_gets_a_gradient(gelu_fit, dtype):
     gen = torch.Generator().manual_seed(0)
-    x = (torch.randn(4096, generator=gen, dtype=torch.float64) * 3).to(dtype)
+    x = torch.randn(4096, generator=gen, dtype=torch.float64) * 3
+    # and beyond the kernels' direct-branch threshold (2^16 for [5, 4]), where the zero top
+    # coefficient is trimmed from the evaluation but must still get its gradient
+    big = torch.logspace(4.9, 5.5, 32, dtype=torch.float64)
+    x = torch.cat([x, big, -big]).to(dtype)
     a = torch.tensor(gelu_fit.rational.numerator, dtype=dtype)
     b = torch.tensor(gelu_fit.rational.denominator, dtype=dtype)
     # Zeros of both signs, in two places: the top coefficient and an inner one.

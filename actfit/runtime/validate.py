@@ -372,7 +372,7 @@ def validate(
 
     Examples:
         >>> report = validate("gelu.json", dtypes="float32")  # doctest: +SKIP
-        >>> report.rows[0].tol_rational
+        >>> report.rows[0].tol_rational  # doctest: +SKIP
         2e-05
     """
     import torch
