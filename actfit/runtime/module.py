@@ -10,17 +10,22 @@ import numpy as np
 import torch
 
 from actfit.errors import FormError, OrderError, ParameterError
-from actfit.rational import normalize_form
+from actfit.options import DEFAULT_RANGE, as_range
+from actfit.rational import Rational, normalize_form
 from actfit.runtime import ops
 from actfit.runtime._build import RUNTIME_MAX_DEGREE, RuntimeBuildError
 from actfit.runtime.reference import rational_reference
+from actfit.targets import Target, as_target, from_dict
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from actfit.fit import Fit
 
 __all__ = ["RationalActivation"]
 
 _IMPLS = ("auto", "op", "reference")
+_builtin_range = range  # the methods below take a ``range`` argument, as the fitters do
 
 
 def _runtime_form(form: str) -> str:
@@ -59,6 +64,15 @@ class RationalActivation(torch.nn.Module):
         dtype: Dtype of the stored coefficients (float32 or float64).
         groups: Number of channel groups (1: one rational for every element).
         channel_dim: The dimension holding the channels, for ``groups > 1`` (KAT: the last).
+        init_target: The function the coefficients were fitted to (a Target, a registry name
+            or an expression), recorded by :meth:`from_fit` and used by :meth:`to_fit`.
+        init_range: The range of that fit.
+
+    Training: the safe form's ``|b_k|`` has the subgradient +1 at ``b_k = 0`` (in the compiled
+    kernels and the reference alike), so a table's exact zero coefficient (gelu's safe lsq
+    ``b4``) receives a gradient and trains; torch's ``abs`` would give it 0 for ever. The table
+    itself is used unchanged (nudging zeros would change the function that was fitted).
+    :meth:`to_fit` / :meth:`save` turn the learned coefficients back into result documents.
 
     Raises:
         FormError: unknown form, or one the runtime does not evaluate.
@@ -69,7 +83,7 @@ class RationalActivation(torch.nn.Module):
 
     Examples:
         >>> act = RationalActivation([0.0, 1.0], [0.0, 1.0], form="safe", impl="reference")
-        >>> act(torch.tensor([2.0])).item()
+        >>> round(act(torch.tensor([2.0])).item(), 6)
         0.4
     """
 
@@ -84,8 +98,13 @@ class RationalActivation(torch.nn.Module):
         dtype: torch.dtype = torch.float32,
         groups: int = 1,
         channel_dim: int = -1,
+        init_target: Target | str | None = None,
+        init_range: Any = None,
     ) -> None:
         super().__init__()
+        self.init_target = None if init_target is None else as_target(init_target, None)
+        self.init_range = None if init_range is None else as_range(init_range)
+        self.init_settings: dict[str, Any] | None = None  # the initial fit's method, settings
         if impl not in _IMPLS:
             raise ValueError(f"impl must be one of {_IMPLS}, got {impl!r}")
         self.form = _runtime_form(form)
@@ -127,7 +146,11 @@ class RationalActivation(torch.nn.Module):
     def from_fit(cls, fit: Fit, learnable: bool = True, **kwargs: Any) -> RationalActivation:
         """Gives a module with the coefficients and form of a :class:`~actfit.fit.Fit`."""
         r = fit.rational
-        return cls(r.numerator, r.denominator, r.form, learnable, **kwargs)
+        kwargs.setdefault("init_target", fit.target)
+        kwargs.setdefault("init_range", fit.range)
+        module = cls(r.numerator, r.denominator, r.form, learnable, **kwargs)
+        module.init_settings = {"method": fit.method, "settings": dict(fit.settings)}
+        return module
 
     @classmethod
     def from_file(
@@ -166,23 +189,144 @@ class RationalActivation(torch.nn.Module):
         # trailing dimensions; one fused operator call for all the groups.
         d = dim % x.dim()
         seg = x.shape[d] // self.groups * x.shape[d + 1 :].numel()
-        y = self._eval(x.reshape(x.shape[:d].numel(), self.groups, seg), a, b)
+        # -1, not the product of the leading sizes: torch.export keeps the batch size symbolic.
+        outer = -1 if seg else x.shape[:d].numel()
+        y = self._eval(x.reshape(outer, self.groups, seg), a, b)
         return y.view(x.shape)
 
     def _eval(self, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        if self.impl == "reference":
+        # ONNX has no actfit operator: under torch.onnx.export the module traces the pure-torch
+        # reference instead, the same math in standard operators (see export_onnx's test).
+        if self.impl == "reference" or torch.onnx.is_in_onnx_export():
             return rational_reference(x, a, b, self.form)
         return torch.ops.actfit.rational_fwd(x, a, b, self.form)
 
+    def to_fits(
+        self, target: Target | str | None = None, range: Any = None, **params: float
+    ) -> list[Fit]:
+        """Gives the learned coefficients as result documents, one :class:`Fit` per group.
+
+        Each is a normal fit (method ``"learned"``) of the function the module was initialised
+        from, on the range of that fit, with its error and pole reports computed for the learned
+        coefficients; ``settings`` holds the group and the initial fit's method and settings.
+
+        Args:
+            target: The function to report against; default: the one the module was
+                initialised from (:meth:`from_fit`, :meth:`from_file`,
+                :func:`~actfit.runtime.replace_activations`). A registry name or an expression.
+            range: The range of the reports; default: the initial fit's, else (-3, 3).
+            **params: Parameters of ``target`` when it is given by name.
+
+        Raises:
+            ParameterError: the module does not know its target and none was given.
+
+        Examples:
+            >>> act = RationalActivation([0.0, 1.0], [0.5], impl="reference")
+            >>> act.to_fits(target="x / (1 + abs(x)/2)")[0].method
+            'learned'
+        """
+        from actfit.fit import make_fit
+
+        if target is None and self.init_target is None:
+            raise ParameterError(
+                "this RationalActivation does not know the function it was initialised from; "
+                "pass target= (a registry name or an expression in x)"
+            )
+        tgt = self.init_target if target is None else as_target(target, params)
+        if range is not None:
+            rng = as_range(range)
+        else:
+            rng = self.init_range if self.init_range is not None else DEFAULT_RANGE
+        a = self.numerator.detach().double().cpu().numpy().reshape(self.groups, -1)
+        b = self.denominator.detach().double().cpu().numpy().reshape(self.groups, -1)
+        init = self.init_settings
+        fits = []
+        for g in _builtin_range(self.groups):
+            settings: dict[str, Any] = {"group": g, "groups": self.groups}
+            if init is not None:
+                settings["init"] = init
+            fits.append(
+                make_fit(
+                    tgt,
+                    Rational(a[g], b[g], self.form),
+                    method="learned",
+                    settings=settings,
+                    range=rng,
+                    allow_poles=True,  # a learned plain table may have them: report, not refuse
+                )
+            )
+        return fits
+
+    def to_fit(
+        self,
+        target: Target | str | None = None,
+        range: Any = None,
+        *,
+        group: int | None = None,
+        **params: float,
+    ) -> Fit:
+        """Gives the learned coefficients of one group as a :class:`Fit` (see :meth:`to_fits`).
+
+        Raises:
+            ParameterError: a grouped module and no ``group``, a group out of range, or no
+                target known (see :meth:`to_fits`).
+        """
+        if group is None:
+            if self.groups > 1:
+                raise ParameterError(
+                    f"this RationalActivation has {self.groups} groups; pass group=0.."
+                    f"{self.groups - 1}, or use to_fits() for all of them"
+                )
+            group = 0
+        if not 0 <= group < self.groups:
+            raise ParameterError(f"group must be in 0..{self.groups - 1}, got {group}")
+        return self.to_fits(target, range, **params)[group]
+
+    def save(
+        self, path: str | os.PathLike[str], target: Target | str | None = None, **params: float
+    ) -> Path:
+        """Writes the learned coefficients as a result document (``.json``/``.npz``); a grouped
+        module as one ``actfit.tables`` ``.json`` with a fit per group. Gives the path.
+
+        Raises:
+            OutputPathError: the path cannot be written (or a grouped module and not ``.json``).
+            ParameterError: no target known (see :meth:`to_fits`).
+        """
+        from actfit.export import save
+        from actfit.export.table import write_table
+
+        fits = self.to_fits(target, **params)
+        if self.groups == 1:
+            return save(fits[0], path)
+        return write_table(fits, path, "actfit")
+
     def get_extra_state(self) -> dict[str, Any]:
-        """The denominator form and grouping, saved in the ``state_dict`` with the coefficients."""
-        return {"form": self.form, "groups": self.groups, "channel_dim": self.channel_dim}
+        """The denominator form, grouping and initial fit's target and range, saved in the
+        ``state_dict`` with the coefficients."""
+        state: dict[str, Any] = {
+            "form": self.form,
+            "groups": self.groups,
+            "channel_dim": self.channel_dim,
+        }
+        if self.init_target is not None:
+            state["init_target"] = self.init_target.to_dict()
+        if self.init_range is not None:
+            state["init_range"] = list(self.init_range)
+        if self.init_settings is not None:
+            state["init_settings"] = self.init_settings
+        return state
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
         """Restores what :meth:`get_extra_state` saved (older state_dicts hold the form only)."""
         self.form = _runtime_form(state["form"])
         self.groups = _check_groups(state.get("groups", 1))
         self.channel_dim = int(state.get("channel_dim", -1))
+        if state.get("init_target") is not None:
+            self.init_target = from_dict(state["init_target"])
+        if state.get("init_range") is not None:
+            self.init_range = tuple(float(v) for v in state["init_range"])
+        if state.get("init_settings") is not None:
+            self.init_settings = dict(state["init_settings"])
 
     def extra_repr(self) -> str:
         m = self.numerator.shape[-1] - 1

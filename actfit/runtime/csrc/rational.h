@@ -17,8 +17,9 @@
 // denominator is trimmed to its effective degree ne (highest non-zero b_k) first.
 //
 // Gradients: dy/da_k = x^k / Q = w_k; dy/db_k = -y * dQ/db_k / Q with dQ/db_k / Q equal to
-// w_k (plain), sign(b_k) |w_k| (safe) and sign(D) w_k (abs, D = b1 x + ... + bn x^n). sign(0) is
-// 0, as in torch.sign and the gradient of torch.abs. The kernels accumulate
+// w_k (plain), sign(b_k) |w_k| (safe) and sign(D) w_k (abs, D = b1 x + ... + bn x^n). sign(D) at
+// D = 0 is 0, as in torch.sign and the gradient of torch.abs; the safe form's sign(b_k) is +1 at
+// b_k = 0 (a subgradient, see finish_b), so that exact zeros in a table can train. The kernels accumulate
 //   A_k = sum g w_k,   B_k = sum h u_k,   h = -g y (times sign(D) for abs), u_k = w_k or |w_k|
 // and the sign(b_k) of the safe form is applied once, when the partial sums are combined.
 //
@@ -396,10 +397,15 @@ void with_rational_type(int form, int m, int n, F&& f) {
   }
 }
 
-// Combine a coefficient-gradient sum into the gradient of b_k (safe form: times sign(b_k)).
+// Combine a coefficient-gradient sum into the gradient of b_k (safe form: times d|b_k|/db_k).
+// At b_k = 0 (also -0.0) the subgradient d|b|/db := +1 is used, not sign(0) = 0: a table that
+// delivers an exact zero (gelu's safe lsq b4) would otherwise never let that coefficient train.
+// +1 is the derivative from the right, an element of the subdifferential [-1, 1]; the loss then
+// moves b_k off 0 when it wants |b_k| larger, and b_k dithers around 0 (as a coefficient crossing
+// 0 does anyway) when it wants |b_k| smaller. The pure-torch reference uses the same convention.
 template <typename T>
 ACTFIT_HD T finish_b(int form, T sum, T bk) {
-  return form == kSafe ? sum * sign_(bk) : sum;
+  return form == kSafe ? (bk < T(0) ? -sum : sum) : sum;
 }
 
 }  // namespace actfit
