@@ -109,6 +109,16 @@ def _reports(fit: Fit) -> Table:
         )
         if c.detail:
             table.add_row("", c.detail)
+    st = fit.settings.get("storage")
+    if isinstance(st, dict):
+        how = "proven upper bounds" if st.get("proven") else "attained max (no enclosure)"
+        kept = "; naive rounding kept (not worse)" if st.get("naive_kept") else ""
+        table.add_row(
+            f"{st['format']} coefficients",
+            f"max abs error {st['error_stored']:.6e} (format-aware){kept}",
+        )
+        table.add_row("", f"naive round-to-nearest {st['error_naive']:.6e}")
+        table.add_row("", f"float64 fit {st['error_float64']:.6e} ({how})")
     return table
 
 
@@ -253,6 +263,22 @@ def check_summary(results: Sequence[CheckResult]) -> Table:
     return table
 
 
+def _proven_lines(p: dict) -> Text:
+    """The ``--prove`` lines of a check: the enclosure, min |Q| and the real zeros of Q."""
+    text = Text()
+    ok = "green" if p["converged"] else "yellow"
+    text.append("\n  proven max abs error in ", style="bold")
+    text.append(f"[{p['lower']:.9e}, {p['upper']:.9e}]", style=ok)
+    text.append(
+        f" (relative width {p['rtol']:.2g}, asked {p['rtol_requested']:.2g}; attained at "
+        f"x = {p['argmax']:.9g}; {p['intervals']} subintervals, {p['seconds']:.2f} s)"
+    )
+    text.append("\n  proven min |Q| on the range ", style="bold")
+    text.append(f">= {p['min_abs_q']:.9g}")
+    text.append(f"\n  proven poles: {p['poles']}")
+    return text
+
+
 def check_verdict(r: CheckResult) -> Text:
     """Return the verdict of one check: PASS/FAIL/SKIP, error vs tolerance, problems, warnings."""
     text = Text()
@@ -261,6 +287,8 @@ def check_verdict(r: CheckResult) -> Text:
         text.append(
             f"  max abs error {r.fit.errors.max_abs:.3e} vs tol {r.tol:.3e} ({r.tol_source})"
         )
+    if r.proven is not None:
+        text.append(_proven_lines(r.proven))
     for p in r.problems:
         text.append(f"\n  ✗ {p}", style="red")
     for w in r.warnings:
