@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from actfit.check import CheckResult
     from actfit.fit import Fit
     from actfit.options import Progress
+    from actfit.runtime.exhaustive import ExhaustiveReport, ExhaustiveRow
     from actfit.runtime.validate import ValidationReport
     from actfit.targets import TargetInfo
 
@@ -34,6 +35,7 @@ __all__ = [
     "check_report",
     "check_summary",
     "check_verdict",
+    "exhaustive_table",
     "fit_panel",
     "fit_progress",
     "pade_notes",
@@ -200,6 +202,48 @@ def validation_table(report: ValidationReport) -> Table:
         if with_peak:
             cells.append("-" if r.peak_fraction is None else f"{r.peak_fraction:.0%}")
         table.add_row(*cells, verdict)
+    return table
+
+
+def exhaustive_table(report: ExhaustiveReport) -> Table:
+    """Return the table of ``actfit validate --exhaustive``: per dtype and device, the
+    approximation error (table vs target), the evaluation error (kernel vs exact rational,
+    also in ulps) and what NaN/Inf inputs gave."""
+    from rich.box import SIMPLE_HEAD
+
+    m, n = report.order
+    a, b = report.range
+    notes = sorted({note for r in report.rows for note in r.notes})
+    table = Table(
+        title=escape(f"every input: [{m},{n}] {report.form} on [{a:g}, {b:g}]"),
+        box=SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        caption="approx: max |r - f| on the range (the table); eval: max |kernel - r| on the "
+        "range and in ulps over every finite input (the kernel); total: max |kernel - f|.\n"
+        f"reference: {report.reference}; NaN -> NaN, ±Inf -> the table's limit"
+        + "".join(f"\nnote: {escape(note)}" for note in notes),
+        caption_justify="left",
+    )
+    table.add_column("")
+    for r in report.rows:
+        table.add_column(f"{r.dtype} {r.device}", justify="right")
+    rows: list[tuple[str, Callable[[ExhaustiveRow], str | Text]]] = [
+        ("inputs", lambda r: f"{r.inputs} ({r.in_range} in range)"),
+        ("time", lambda r: f"{r.seconds:.2f} s"),
+        ("approx |r - f|", lambda r: f"{r.approx_err:.3e} at {r.approx_at:.6g}"),
+        ("eval |kernel - r|",
+         lambda r: f"{r.eval_err:.3e} at {r.eval_at:.6g} ({r.eval_err_ulps:.2f} ulp)"),
+        ("eval, every input", lambda r: f"{r.eval_ulps:.2f} ulp at {r.eval_ulps_at:.6g}"),
+        ("total |kernel - f|",
+         lambda r: f"{r.total_err:.3e} at {r.total_at:.6g} ({r.total_err_ulps:.3g} ulp)"),
+        ("NaN, +Inf, -Inf ->", lambda r: ", ".join(r.specials.get(k, "?")
+                                                 for k in ("nan", "+inf", "-inf"))),
+        ("verdict", lambda r: Text("pass", style="green") if r.passed
+         else Text("; ".join(r.failures), style="red")),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *(cell(r) for r in report.rows))
     return table
 
 
