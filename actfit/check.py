@@ -18,6 +18,13 @@ record it; the floor is 1e-12 so that an exact table does not fail on rounding),
 table is checked on its own target and range; else 0.05. When a table fails, the other forms are
 tried and a form in which the same coefficients pass is named: the usual cause is a table read in
 the wrong form.
+
+With ``prove`` the check also proves, in ball arithmetic, an enclosure ``[lower, upper]`` of the
+table's max error on the range (:func:`actfit.approx.supnorm.supnorm`, relative tightness
+``rtol``) and a lower bound of ``min |Q|`` on the range (:func:`actfit.approx.supnorm.min_abs_q`);
+for the plain form the exact real-root isolation of the pole report says where ``Q`` vanishes on
+the whole line. A target with a function that has no interval enclosure raises
+:class:`~actfit.approx.enclosure.NoEnclosureError`: nothing is called proven without one.
 """
 
 from __future__ import annotations
@@ -30,7 +37,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from actfit.approx.enclosure import NoEnclosureError
 from actfit.approx.metrics import max_error
+from actfit.approx.supnorm import min_abs_q, supnorm
 from actfit.errors import ActfitError, FileFormatError, ParameterError
 from actfit.export.readers import (
     TableEntry,
@@ -56,6 +65,7 @@ __all__ = [
     "check_file",
     "check_fit",
     "count_statuses",
+    "prove_fit",
     "results_document",
     "select_entries",
 ]
@@ -84,6 +94,8 @@ class CheckResult:
         warnings: what passes but deserves attention (poles off the range, reading notes,
             a form override).
         source_format: ``actfit``, ``rational_activations``, ``kat`` or ``list``.
+        proven: with ``prove``: the proven enclosure of the max error and of ``min |Q|``
+            (see :func:`prove_fit`), else None.
     """
 
     key: str
@@ -95,6 +107,7 @@ class CheckResult:
     problems: tuple[str, ...]
     warnings: tuple[str, ...]
     source_format: str
+    proven: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -131,6 +144,8 @@ class CheckResult:
                 errors=f.errors.to_dict(),
                 poles=f.poles.to_dict(),
             )
+        if self.proven is not None:
+            d["proven"] = self.proven
         return jsonable(d)
 
 
@@ -167,6 +182,52 @@ def _other_form_hint(fit: Fit, tol: float) -> str | None:
     )
 
 
+def prove_fit(fit: Fit, *, rtol: float = 1e-6) -> dict[str, Any]:
+    """Prove the max error of a table on its range and the minimum of ``|Q|`` there.
+
+    The enclosure comes from :func:`actfit.approx.supnorm.supnorm` (branch and bound in ball
+    arithmetic, split at the target's kinks), ``min_abs_q`` from
+    :func:`actfit.approx.supnorm.min_abs_q` (0.0 when ``Q`` changes sign); ``poles`` repeats what
+    the pole report proved about the real zeros of ``Q`` (exact root isolation for the plain
+    form, the form's own structure otherwise).
+
+    Returns:
+        ``lower``, ``upper`` (the proven enclosure of ``max |f - r|``), ``argmax``, ``rtol``
+        (the relative width reached), ``rtol_requested``, ``converged``, ``intervals``,
+        ``seconds``, ``detail``, ``min_abs_q``, ``poles``.
+
+    Raises:
+        NoEnclosureError: the target uses a function without an interval enclosure.
+
+    Examples:
+        >>> from actfit.approx.lsq import fit_lsq
+        >>> p = prove_fit(fit_lsq("gelu", (5, 4)))  # doctest: +SKIP
+        >>> p["lower"] <= p["upper"]
+        True
+    """
+    a, b = fit.range
+    s = supnorm(fit.target, fit.rational, a, b, rtol=rtol)
+    q = min_abs_q(fit.rational, a, b, rtol=rtol)
+    p = fit.poles
+    if p.poles_on_real_line:
+        zeros = f"real zeros of Q at x = {_fmt_points(p.poles_on_real_line)}"
+    else:
+        zeros = "no real zero of Q on the whole real line"
+    return {
+        "lower": s.lower,
+        "upper": s.upper,
+        "argmax": s.argmax,
+        "rtol": s.rtol,
+        "rtol_requested": rtol,
+        "converged": s.converged,
+        "intervals": s.intervals,
+        "seconds": s.seconds,
+        "detail": s.detail,
+        "min_abs_q": q,
+        "poles": f"{zeros} ({p.method})",
+    }
+
+
 def check_fit(
     fit: Fit,
     *,
@@ -175,8 +236,13 @@ def check_fit(
     key: str = "",
     source_format: str = "actfit",
     notes: Sequence[str] = (),
+    prove: bool = False,
+    rtol: float = 1e-6,
 ) -> CheckResult:
     """Return the verdict on a fit whose error and pole reports are fresh.
+
+    With ``prove``, :func:`prove_fit` runs too; its proven upper bound above the tolerance
+    fails the table even where the sampled max error passes.
 
     Args:
         fit: the table as the runtime will evaluate it (form included).
@@ -185,9 +251,12 @@ def check_fit(
         key: a name for the table in messages.
         source_format: where the table came from.
         notes: reading notes to pass on as warnings.
+        prove: also prove the max error and ``min |Q|`` (:func:`prove_fit`).
+        rtol: the relative tightness asked of the proven enclosure.
 
     Raises:
         ParameterError: ``tol`` is negative or not finite.
+        NoEnclosureError: ``prove`` and a target without an interval enclosure.
     """
     if tol is not None:
         if not (math.isfinite(tol) and tol >= 0):
@@ -220,6 +289,11 @@ def check_fit(
         warnings.append(
             f"real pole(s) off the range at x = {dist}: inputs there make the activation blow up"
         )
+    proven = prove_fit(fit, rtol=rtol) if prove else None
+    if proven is not None and not problems and not proven["upper"] <= limit:
+        problems.append(
+            f"proven bound on the max abs error {proven['upper']:.3e} exceeds tol {limit:.3e}"
+        )
     if problems:
         hint = _other_form_hint(fit, limit)
         if hint:
@@ -234,6 +308,7 @@ def check_fit(
         problems=tuple(problems),
         warnings=tuple(warnings),
         source_format=source_format,
+        proven=proven,
     )
 
 
@@ -245,6 +320,7 @@ def check_entry(
     range: tuple[float, float] | None = None,
     tol: float | None = None,
     source: str = "",
+    prove: bool = False,
 ) -> CheckResult:
     """Return the verdict on one table read by :func:`actfit.export.readers.read_tables`.
 
@@ -269,6 +345,7 @@ def check_entry(
         key=entry.key,
         source_format=entry.source_format,
         notes=notes,
+        prove=prove,
     )
 
 
@@ -281,6 +358,7 @@ def check_file(
     target: Target | None = None,
     range: tuple[float, float] | None = None,
     tol: float | None = None,
+    prove: bool = False,
 ) -> list[CheckResult]:
     """Check the tables in a file: one (``name``, or the only one) or all of them.
 
@@ -295,8 +373,11 @@ def check_file(
         target: the target (overrides the file's / the name's).
         range: the range (overrides the file's).
         tol: the tolerance on the max abs error (default: see the module docstring).
+        prove: also prove the max error and ``min |Q|`` of every table (:func:`prove_fit`).
 
     Raises:
+        NoEnclosureError: ``prove`` and a target without an interval enclosure (also with
+            ``all_tables``: a proof asked for is never silently skipped).
         FileFormatError: unreadable file; several tables and neither ``name`` nor
             ``all_tables``; ``name`` matches none.
         ActfitError: (single table) the table cannot be evaluated; the message says what to give.
@@ -317,8 +398,13 @@ def check_file(
     for entry in chosen:
         try:
             results.append(
-                check_entry(entry, form=form, target=target, range=range, tol=tol, source=source)
+                check_entry(
+                    entry, form=form, target=target, range=range, tol=tol, source=source,
+                    prove=prove,
+                )
             )
+        except NoEnclosureError:
+            raise
         except ActfitError as exc:
             if not all_tables:
                 raise
@@ -346,6 +432,7 @@ def check_coefficients(
     target: Target,
     range: tuple[float, float] = DEFAULT_RANGE,
     tol: float | None = None,
+    prove: bool = False,
 ) -> CheckResult:
     """Check coefficients given as lists (``a0..am``; ``b1..bn``, or ``b0..bn`` for form C).
 
@@ -361,7 +448,7 @@ def check_coefficients(
         range=range,
         settings={"source_format": "list"},
     )
-    return check_fit(fit, tol=tol, key="coefficients", source_format="list")
+    return check_fit(fit, tol=tol, key="coefficients", source_format="list", prove=prove)
 
 
 def count_statuses(results: Sequence[CheckResult]) -> dict[str, int]:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from actfit.check import CheckResult
     from actfit.fit import Fit
     from actfit.options import Progress
+    from actfit.runtime.exhaustive import ExhaustiveReport, ExhaustiveRow
     from actfit.runtime.validate import ValidationReport
     from actfit.targets import TargetInfo
 
@@ -34,6 +35,7 @@ __all__ = [
     "check_report",
     "check_summary",
     "check_verdict",
+    "exhaustive_table",
     "fit_panel",
     "fit_progress",
     "pade_notes",
@@ -109,6 +111,16 @@ def _reports(fit: Fit) -> Table:
         )
         if c.detail:
             table.add_row("", c.detail)
+    st = fit.settings.get("storage")
+    if isinstance(st, dict):
+        how = "proven upper bounds" if st.get("proven") else "attained max (no enclosure)"
+        kept = "; naive rounding kept (not worse)" if st.get("naive_kept") else ""
+        table.add_row(
+            f"{st['format']} coefficients",
+            f"max abs error {st['error_stored']:.6e} (format-aware){kept}",
+        )
+        table.add_row("", f"naive round-to-nearest {st['error_naive']:.6e}")
+        table.add_row("", f"float64 fit {st['error_float64']:.6e} ({how})")
     return table
 
 
@@ -193,6 +205,48 @@ def validation_table(report: ValidationReport) -> Table:
     return table
 
 
+def exhaustive_table(report: ExhaustiveReport) -> Table:
+    """Return the table of ``actfit validate --exhaustive``: per dtype and device, the
+    approximation error (table vs target), the evaluation error (kernel vs exact rational,
+    also in ulps) and what NaN/Inf inputs gave."""
+    from rich.box import SIMPLE_HEAD
+
+    m, n = report.order
+    a, b = report.range
+    notes = sorted({note for r in report.rows for note in r.notes})
+    table = Table(
+        title=escape(f"every input: [{m},{n}] {report.form} on [{a:g}, {b:g}]"),
+        box=SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+        caption="approx: max |r - f| on the range (the table); eval: max |kernel - r| on the "
+        "range and in ulps over every finite input (the kernel); total: max |kernel - f|.\n"
+        f"reference: {report.reference}; NaN -> NaN, ±Inf -> the table's limit"
+        + "".join(f"\nnote: {escape(note)}" for note in notes),
+        caption_justify="left",
+    )
+    table.add_column("")
+    for r in report.rows:
+        table.add_column(f"{r.dtype} {r.device}", justify="right")
+    rows: list[tuple[str, Callable[[ExhaustiveRow], str | Text]]] = [
+        ("inputs", lambda r: f"{r.inputs} ({r.in_range} in range)"),
+        ("time", lambda r: f"{r.seconds:.2f} s"),
+        ("approx |r - f|", lambda r: f"{r.approx_err:.3e} at {r.approx_at:.6g}"),
+        ("eval |kernel - r|",
+         lambda r: f"{r.eval_err:.3e} at {r.eval_at:.6g} ({r.eval_err_ulps:.2f} ulp)"),
+        ("eval, every input", lambda r: f"{r.eval_ulps:.2f} ulp at {r.eval_ulps_at:.6g}"),
+        ("total |kernel - f|",
+         lambda r: f"{r.total_err:.3e} at {r.total_at:.6g} ({r.total_err_ulps:.3g} ulp)"),
+        ("NaN, +Inf, -Inf ->", lambda r: ", ".join(r.specials.get(k, "?")
+                                                 for k in ("nan", "+inf", "-inf"))),
+        ("verdict", lambda r: Text("pass", style="green") if r.passed
+         else Text("; ".join(r.failures), style="red")),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *(cell(r) for r in report.rows))
+    return table
+
+
 def pade_notes(fit: Fit, *, exact: bool = False) -> list[Text]:
     """Return the lines shown after a Padé fit: a lowered type and why, the exact coefficients.
 
@@ -253,6 +307,22 @@ def check_summary(results: Sequence[CheckResult]) -> Table:
     return table
 
 
+def _proven_lines(p: dict) -> Text:
+    """The ``--prove`` lines of a check: the enclosure, min |Q| and the real zeros of Q."""
+    text = Text()
+    ok = "green" if p["converged"] else "yellow"
+    text.append("\n  proven max abs error in ", style="bold")
+    text.append(f"[{p['lower']:.9e}, {p['upper']:.9e}]", style=ok)
+    text.append(
+        f" (relative width {p['rtol']:.2g}, asked {p['rtol_requested']:.2g}; attained at "
+        f"x = {p['argmax']:.9g}; {p['intervals']} subintervals, {p['seconds']:.2f} s)"
+    )
+    text.append("\n  proven min |Q| on the range ", style="bold")
+    text.append(f">= {p['min_abs_q']:.9g}")
+    text.append(f"\n  proven poles: {p['poles']}")
+    return text
+
+
 def check_verdict(r: CheckResult) -> Text:
     """Return the verdict of one check: PASS/FAIL/SKIP, error vs tolerance, problems, warnings."""
     text = Text()
@@ -261,6 +331,8 @@ def check_verdict(r: CheckResult) -> Text:
         text.append(
             f"  max abs error {r.fit.errors.max_abs:.3e} vs tol {r.tol:.3e} ({r.tol_source})"
         )
+    if r.proven is not None:
+        text.append(_proven_lines(r.proven))
     for p in r.problems:
         text.append(f"\n  ✗ {p}", style="red")
     for w in r.warnings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,6 +25,44 @@ from actfit.cli.app import (
     run_fit,
 )
 from actfit.options import DEFAULT_RANGE
+
+if TYPE_CHECKING:
+    from actfit.approx.storage import StorageFormat
+    from actfit.fit import Fit
+
+CoeffsOpt = Annotated[
+    str,
+    typer.Option(
+        "--coeffs",
+        metavar="FORMAT",
+        help="Coefficient storage format: float64, float32, bfloat16, float16 or fixed:F "
+        "(F fractional bits, 1-62); the fit is re-optimised for it (lattice reduction), and the "
+        "report compares it with naive rounding.",
+    ),
+]
+
+
+def _stored(fit: Fit, coeffs: str) -> Fit:
+    """The fit in the storage format ``coeffs`` (unchanged for float64)."""
+    if _parse_coeffs(coeffs).name == "float64":
+        return fit
+    from rich.console import Console
+
+    from actfit.approx.storage import store_coefficients
+    from actfit.render import fit_progress
+
+    with fit_progress(Console(stderr=True), f"coefficients in {coeffs}") as progress:
+        progress(f"storing in {coeffs}", 0.0)
+        out = store_coefficients(fit, coeffs)
+        progress(f"storing in {coeffs}", 1.0)
+    return out
+
+
+def _parse_coeffs(coeffs: str) -> StorageFormat:
+    """Parse ``--coeffs`` before any fitting, so that a bad format fails at once."""
+    from actfit.approx.storage import parse_format
+
+    return parse_format(coeffs)
 
 
 @command("targets", "actfit targets")
@@ -54,6 +92,7 @@ def lsq_cmd(
             help="uniform, normal[:MU,SIGMA] or a density expression in x, e.g. 'exp(-x^2/2)'.",
         ),
     ] = "uniform",
+    coeffs: CoeffsOpt = "float64",
     out: OutOpt = None,
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
@@ -62,12 +101,13 @@ def lsq_cmd(
     """Least-squares rational fit: the global optimum of the L2 error on the range."""
     from actfit.approx.lsq import fit_lsq
 
+    _parse_coeffs(coeffs)
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = run_fit(
         fit_lsq, fit_label("lsq", tgt, m_n, form), tgt, m_n, a_b,
         form=form, weight=weight, allow_poles=allow_poles,
     )
-    emit(fit, out, as_json, plot)
+    emit(_stored(fit, coeffs), out, as_json, plot)
 
 
 @command("pade", "actfit pade gelu --order 4,4 --exact")
@@ -141,6 +181,7 @@ def minimax_cmd(
             help="plain form: require Q > 0 on the whole real line (a constraint).",
         ),
     ] = False,
+    coeffs: CoeffsOpt = "float64",
     out: OutOpt = None,
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
@@ -149,9 +190,10 @@ def minimax_cmd(
     """Best uniform (minimax) rational fit, with a certified lower bound on the best error."""
     from actfit.approx.minimax import fit_minimax
 
+    _parse_coeffs(coeffs)
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = run_fit(
         fit_minimax, fit_label("minimax", tgt, m_n, form), tgt, m_n, a_b,
         form=form, weight=weight, pole_free=pole_free, allow_poles=allow_poles,
     )
-    emit(fit, out, as_json, plot)
+    emit(_stored(fit, coeffs), out, as_json, plot)

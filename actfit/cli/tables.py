@@ -88,13 +88,24 @@ def check_cmd(
             help="Max abs error allowed (default 1.5x the recorded error, else 0.05).",
         ),
     ] = None,
+    prove: Annotated[
+        bool,
+        typer.Option(
+            "--prove",
+            metavar="",
+            help="Also prove an enclosure of the max error and a bound on min |Q| (ball "
+            "arithmetic); exit 2 for a target without an interval enclosure.",
+        ),
+    ] = False,
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
 ) -> None:
     """Re-evaluate a coefficient table against its target, in the form the runtime uses.
 
-    Prints the error report, the poles (on the range and the whole real line) and a verdict.
-    Exit code 1 when a table fails (error above --tol, or a pole on the range), 2 on a user
+    Prints the error report, the poles (on the range and the whole real line) and a verdict;
+    with --prove also the proven enclosure of the max error (relative width 1e-6) and of
+    min |Q| on the range (key "proven" of each --json result). Exit code 1 when a table fails
+    (error, or with --prove its proven bound, above --tol, or a pole on the range), 2 on a user
     error.
     """
     from rich.console import Console
@@ -122,13 +133,17 @@ def check_cmd(
         num = parse_coefficients(numerator, "--numerator")
         den = parse_coefficients(denominator, "--denominator") if denominator else []
         results = [
-            check_coefficients(num, den, form=form, target=tgt, range=a_b or DEFAULT_RANGE, tol=tol)
+            check_coefficients(
+                num, den, form=form, target=tgt, range=a_b or DEFAULT_RANGE, tol=tol,
+                prove=prove,
+            )
         ]
     elif file is None:
         raise ParameterError("give a FILE to check, or --numerator/--denominator (see --help)")
     else:
         results = check_file(
-            file, name=name, all_tables=all_tables, form=form, target=tgt, range=a_b, tol=tol
+            file, name=name, all_tables=all_tables, form=form, target=tgt, range=a_b, tol=tol,
+            prove=prove,
         )
     fits = [r.fit for r in results if r.fit is not None]
     if plot is not None and fits:

@@ -30,7 +30,7 @@ from actfit.runtime.reference import rational_reference
 if TYPE_CHECKING:
     from actfit.fit import Fit
 
-__all__ = ["DtypeReport", "ValidationReport", "thresholds", "validate"]
+__all__ = ["DtypeReport", "ValidationReport", "load_runtime_table", "thresholds", "validate"]
 
 DTYPES = ("float32", "bfloat16", "float16", "float64")
 # Allowed relative error vs the float64 rational (scaled by max(1, |y|)): output rounding for the
@@ -214,6 +214,26 @@ def _load_fit(
     if entry.fit is not None and form is None:
         return entry.fit, label
     return entry_fit(entry, form=form, source=str(source)), label
+
+
+def load_runtime_table(
+    source: str | os.PathLike[str] | Fit, *, name: str | None = None, form: str | None = None
+) -> tuple[Fit, str, str]:
+    """The table ``validate`` would check: the fit, its label and the runtime form.
+
+    Raises:
+        FileFormatError, FormError, UnknownTargetError: as :func:`validate`.
+    """
+    if isinstance(source, str | os.PathLike):
+        fit, label = _load_fit(source, name, form)
+    else:
+        fit, label = source, "<fit>"
+        if form is not None:
+            r = fit.rational
+            fit = external_fit(
+                r.numerator, r.denominator, form=form, target=fit.target, range=fit.range
+            )
+    return fit, label, _runtime_form(fit.rational.form)
 
 
 def _coefficients(torch: Any, rat: Rational, ct: Any, dev: Any) -> tuple[Any, Any]:
