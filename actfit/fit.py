@@ -2,7 +2,8 @@
 
 A :class:`Fit` carries the :class:`~actfit.rational.Rational` (coefficients *and* form), the
 target it approximates, the method and its settings, the range, the error and pole reports and,
-for minimax, a :class:`Certificate`. It is what the export layer writes and reads.
+for minimax, a :class:`~actfit.approx.certificate.Certificate` (re-exported here). It is what the
+export layer writes and reads.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from actfit.approx.certificate import Certificate
 from actfit.approx.metrics import ErrorReport, error_report
 from actfit.approx.poles import PoleReport, pole_report
 from actfit.errors import PoleError
@@ -36,52 +38,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     return value
-
-
-@dataclass(frozen=True)
-class Certificate:
-    """What was proven about the optimality of a fit's worst-case error.
-
-    Attributes:
-        status: ``"global"`` (bounds certify the best approximation in the class, within
-            ``gap``), ``"local"`` (a local optimum; ``lower`` is then not a certified bound
-            on the best error), or ``"none"``.
-        upper: an attained max error (the fit's own error): an upper bound on the best error.
-        lower: a lower bound on the best achievable error (de la Vallée Poussin), or None.
-        gap: ``(upper - lower) / upper`` when both are known, else None.
-        detail: what was done and what the bounds rest on, in words.
-        points: the alternation (reference) points used for the lower bound.
-    """
-
-    status: str
-    upper: float
-    lower: float | None = None
-    gap: float | None = None
-    detail: str = ""
-    points: tuple[float, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON-ready dictionary used in result documents."""
-        return {
-            "status": self.status,
-            "upper": self.upper,
-            "lower": self.lower,
-            "gap": self.gap,
-            "detail": self.detail,
-            "points": list(self.points),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Certificate:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            status=str(d["status"]),
-            upper=float(d["upper"]),
-            lower=None if d.get("lower") is None else float(d["lower"]),
-            gap=None if d.get("gap") is None else float(d["gap"]),
-            detail=str(d.get("detail", "")),
-            points=tuple(float(v) for v in d.get("points", ())),
-        )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Default run (the issue's table): all registry targets at the default parameters, orders [2,2],
 [3,3], [4,4], [5,5], [6,6] and [5,4], plain form, on [-3, 3]. ``--sweep`` runs the quality sweep
 of every order [m, n] with m, n <= 6 instead. ``--form`` picks the denominator form. Figures go to
-``benchmarks/results/minimax[-<tag>].json`` and ``.md``.
+``benchmarks/results/minimax[-<tag>].json`` and ``.md`` (``--out DIR``: to another folder). It
+benchmarks the actfit of the checkout it lies in, not whichever one is installed.
 
 Run with ``.venv/bin/python benchmarks/minimax.py [--sweep] [--form plain] [--jobs 2]``.
 """
@@ -19,6 +20,8 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 GAP_GOAL = 1e-3
 TIME_GOAL = {"smooth": 0.5, "kinked": 2.0}
@@ -84,6 +87,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--range", nargs=2, type=float, default=(-3.0, 3.0))
     parser.add_argument("--targets", nargs="*", default=None)
+    parser.add_argument("--out", type=Path, default=None, help="folder for the figures")
     parser.add_argument(
         "--render-only", action="store_true", help="rewrite the .md from the stored .json"
     )
@@ -97,8 +101,8 @@ def main() -> None:
         orders = [(2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (5, 4)]
     a, b = args.range
     tag = ("-sweep" if args.sweep else "") + ("" if args.form == "plain" else f"-{args.form}")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
+    out = args.out or Path(__file__).parent / "results"
+    out.mkdir(parents=True, exist_ok=True)
     if args.render_only:
         doc = json.loads((out / f"minimax{tag}.json").read_text())
         _render(doc["meta"], doc["rows"], out / f"minimax{tag}.md")

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from actfit.approx.lp import differential_correction
 from actfit.approx.minimax import certify, fit_minimax, parse_minimax_weight
 from actfit.approx.poles import count_real_roots
+from actfit.approx.weights import parse_weight
 from actfit.cli import app
 from actfit.errors import FormError, OrderError, ParameterError
 from actfit.export import load, save
@@ -238,7 +239,7 @@ def test_differential_correction_on_a_grid() -> None:
 
 
 def test_lp_fallback_through_linprog_agrees(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Without scipy's HiGHS binding every LP goes through linprog, cold: same discrete optimum.
+    # Without highspy every LP goes through linprog, cold: the same discrete optimum.
     import actfit.approx.lp as lp
 
     x = np.linspace(-2.0, 2.0, 301)
@@ -247,20 +248,64 @@ def test_lp_fallback_through_linprog_agrees(monkeypatch: pytest.MonkeyPatch) -> 
     args = (psi, phi, np.tanh(x), np.ones_like(x), np.zeros(4), np.array([1.0, 0.0, 0.0]))
     box = {"lower": np.array([1.0, -1.0, -1.0]), "upper": np.array([1.0, 1.0, 1.0])}
     direct = differential_correction(*args, **box)
-    monkeypatch.setattr(lp._HighsLP, "__init__", lambda self: setattr(self, "_core", None))
+    def without_highspy(self: lp._HighsLP) -> None:
+        self._core = None
+
+    monkeypatch.setattr(lp._HighsLP, "__init__", without_highspy)
     fallback = differential_correction(*args, **box)
     assert direct.converged and fallback.converged
     assert abs(direct.error - fallback.error) <= 1e-8 * direct.error
 
 
 def test_certify_rejects_a_poor_fit_alternation() -> None:
-    # A rational that is not near-best still gets a valid (small) lower bound or none.
+    # A rational that is not near-best gets no lower bound above the true best error: either a
+    # valid (smaller) bound with status global, or status local and no bound at all.
     t = get_target("tanh")
     r = Rational([0.0, 0.9], [0.0, 0.1], "plain")
     cert = certify(t, r, -3.0, 3.0, order=(1, 2))
-    if cert.lower is not None:
-        best = _fit("tanh", (1, 2)).certificate.upper
-        assert cert.lower <= best * (1 + 1e-9)
+    best = _fit("tanh", (1, 2)).certificate.upper
+    assert cert.upper >= best * (1 - 1e-9)  # a poor fit is no better than the best one
+    if cert.status == "global":
+        assert cert.lower is not None and cert.lower <= best * (1 + 1e-9)
+    else:
+        assert cert.status == "local" and cert.lower is None and cert.gap is None
+
+
+def test_certify_rejects_a_rational_with_a_pole_on_the_range() -> None:
+    cert = certify(get_target("tanh"), Rational([1.0], [-1.0], "plain"), -3.0, 3.0)
+    assert cert.status == "none" and cert.lower is None and cert.gap is None
+    assert "vanishes on the range" in cert.detail
+
+
+def test_merged_weight_parser() -> None:
+    # One parser for lsq and minimax: with a range it checks positivity and records symmetry.
+    t = get_target("tanh")
+    lsq_w = parse_weight("normal:0,2")
+    assert lsq_w.symmetric is None  # not checked without a range
+    mm_w = parse_weight("normal:0,2", range=(-3.0, 3.0))
+    assert mm_w == lsq_w and mm_w.symmetric is True
+    assert parse_weight("normal:1,2", range=(-3.0, 3.0)).symmetric is False
+    rel = parse_weight("relative:0.01", target=t, range=(-3.0, 3.0))
+    assert rel.spec == "relative:0.01" and rel.kinks
+    np.testing.assert_allclose(rel(np.array([0.0, 3.0])), [100.0, 1.0 / np.tanh(3.0)])
+    assert parse_minimax_weight("relative:0.01", t, -3.0, 3.0) == rel
+    assert parse_weight(mm_w, range=(-3.0, 3.0)) == mm_w
+    with pytest.raises(ParameterError, match="target on the fit range"):
+        parse_weight("relative")  # relative needs the target and the range
+    with pytest.raises(ParameterError, match="> 0"):
+        parse_weight("x**2", range=(-1.0, 1.0))  # zero at 0: fine for lsq, not for minimax
+    assert parse_weight("x**2").spec == "x**2"
+
+
+def test_fit_minimax_takes_a_name_and_parameters() -> None:
+    stages: list[tuple[str, float]] = []
+    fit = fit_minimax(
+        "leaky_relu", (3, 3), form="plain", slope=0.1, progress=lambda s, f: stages.append((s, f))
+    )
+    ref = fit_minimax(get_target("leaky_relu", {"slope": 0.1}), (3, 3), form="plain")
+    assert fit.rational == ref.rational
+    assert stages[0][0].startswith("minimax leaky_relu") and stages[0][1] == 0.0
+    assert stages[-1] == ("done", 1.0)
 
 
 def test_progress_and_export_round_trip(tmp_path: Path) -> None:

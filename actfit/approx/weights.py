@@ -1,41 +1,52 @@
-"""Weight densities for least-squares fits: uniform, normal, or a user expression in x.
+"""Error weights: uniform, normal, relative, or a user expression in x; one type for every fitter.
 
-A least-squares fit minimises ``∫_a^b w(x) (f(x) - r(x))^2 dx``. Activations mostly see roughly
-normally distributed pre-activations, so a normal density concentrates the accuracy where the
-inputs are; a user density is any non-negative expression in ``x``.
+A least-squares fit minimises ``∫_a^b w(x) (f(x) - r(x))^2 dx``, a minimax fit
+``max_{[a,b]} w(x) |f(x) - r(x)|``. Activations mostly see roughly normally distributed
+pre-activations, so a normal density concentrates the accuracy where the inputs are; a user
+density is any non-negative expression in ``x``.
 
 Specifications (strings, as on the command line):
 
 * ``uniform`` — ``w(x) = 1`` (the default);
 * ``normal`` or ``normal:MU,SIGMA`` — the normal density with mean ``MU`` (default 0) and standard
   deviation ``SIGMA`` (default 1); ``normal:mu=0.5,sigma=2`` is accepted too;
+* ``relative`` or ``relative:FLOOR`` (minimax only: it needs the target and the range) —
+  ``w = 1 / max(|f|, F)``, the relative error, with the floor ``F = 1e-3 max_{[a,b]} |f|`` (or
+  ``FLOOR > 0``), so zeros of ``f`` do not make the problem impossible;
 * anything else — an expression in ``x`` parsed by :func:`actfit.targets.parse_expression`, e.g.
-  ``exp(-x**2/8)`` or ``1/(1+x**2)``; it must be finite and non-negative on the fit range.
+  ``exp(-x**2/8)`` or ``1/(1+x**2)``; it must be finite and non-negative on the fit range
+  (positive, for a minimax fit: a zero weight leaves the error there uncontrolled).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from actfit.errors import ActfitError, ParameterError
+from actfit.targets import parse_expression
 
 __all__ = ["Weight", "parse_weight"]
 
 
 @dataclass(frozen=True)
 class Weight:
-    """A weight density ``w(x) >= 0`` for least-squares fits.
+    """A weight ``w(x) >= 0`` of the error (a density for least squares, ``> 0`` for minimax).
 
     Attributes:
         spec: The canonical specification string (stored in result documents); parsing it again
             gives an equal weight.
         func: Vectorised float64 evaluation.
-        kinks: Points where ``w`` is not analytic (quadrature is split there).
+        kinks: Points where ``w`` is not analytic (quadrature is split there; the minimax grid
+            is graded toward them).
+        symmetric: ``w(-x) == w(x)`` on the fit range, as checked by :func:`parse_weight` given
+            a range; None when not checked.
+        description: What the weight means, in words (the minimax objective's text).
 
     Examples:
         >>> w = parse_weight("normal:0,2")
@@ -48,6 +59,17 @@ class Weight:
     spec: str
     func: Callable[[NDArray[np.float64]], NDArray[np.float64]] = field(compare=False, repr=False)
     kinks: tuple[float, ...] = ()
+    symmetric: bool | None = field(default=None, compare=False)
+    description: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.description:
+            text = (
+                "uniform: the absolute error"
+                if self.spec == "uniform"
+                else f"weight function {self.spec}"
+            )
+            object.__setattr__(self, "description", text)
 
     def __call__(self, x: ArrayLike) -> NDArray[np.float64]:
         """Return ``w(x)`` as a float64 array of the shape of ``x``."""
@@ -124,47 +146,144 @@ def _parse_normal(args: str, spec: str) -> Weight:
     return _normal(mu, sigma)
 
 
-def parse_weight(spec: str | Weight) -> Weight:
-    """Return the :class:`Weight` for a specification string (or a Weight, unchanged).
+def parse_weight(
+    spec: str | Weight,
+    *,
+    target: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
+    range: Sequence[float] | None = None,
+) -> Weight:
+    """Return the :class:`Weight` for a specification string (or a Weight).
+
+    Without a range the weight is only parsed (a least-squares fit checks it on its range with
+    :meth:`Weight.check`). With a range, as a minimax fit needs it, the weight must be finite and
+    ``> 0`` on the range, and its symmetry there is recorded; ``relative[:FLOOR]`` is available
+    only then (it is relative to ``target`` on the range).
 
     Args:
-        spec: ``"uniform"``, ``"normal"``, ``"normal:MU,SIGMA"`` or an expression in ``x``.
+        spec: ``"uniform"``, ``"normal"``, ``"normal:MU,SIGMA"``, ``"relative"``,
+            ``"relative:FLOOR"`` or an expression in ``x``; or a :class:`Weight`.
+        target: the target, for a relative weight.
+        range: ``(a, b)``: check the weight on it for a minimax fit.
 
     Returns:
         The weight, whose ``spec`` is the canonical form (``"normal"`` becomes ``"normal:0,1"``).
 
     Raises:
-        ParameterError: A malformed normal specification (non-numeric, ``sigma <= 0``) or an
-            expression that cannot be parsed. Finiteness and non-negativity on the range are
-            checked by the fitter (:meth:`Weight.check`), which knows the range.
+        ParameterError: A malformed specification (non-numeric, ``sigma <= 0``, a floor
+            ``<= 0``), an expression that cannot be parsed, a relative weight without target and
+            range or for a target that vanishes on the range, or (with a range) a weight that is
+            not finite and positive there.
 
     Examples:
         >>> parse_weight("uniform").spec
         'uniform'
         >>> parse_weight(" Normal ").spec
         'normal:0,1'
+        >>> w = parse_weight("1 + x**2", range=(-1.0, 1.0))
+        >>> w.symmetric, w.description
+        (True, 'weight function 1 + x**2')
     """
     if isinstance(spec, Weight):
-        return spec
-    if not isinstance(spec, str):
+        weight = spec
+    elif not isinstance(spec, str):
         raise ParameterError(
             f"weight must be a string (uniform, normal[:mu,sigma] or an expression in x), "
             f"got {type(spec).__name__}"
         )
-    text = spec.strip()
-    key = text.lower()
-    if key in ("", "uniform", "none", "1"):
-        return Weight(spec="uniform", func=_uniform)
-    name, _, args = key.partition(":")
-    if name.strip() in ("normal", "gauss", "gaussian"):
-        return _parse_normal(args, spec)
-    from actfit.targets import parse_expression
-
-    try:
-        target = parse_expression(text)
-    except ActfitError as exc:
+    else:
+        text = spec.strip()
+        key = text.lower()
+        name, sep, args = key.partition(":")
+        if key in ("", "uniform", "none", "1", "absolute"):
+            weight = Weight(spec="uniform", func=_uniform)
+            if range is not None:
+                return dataclasses.replace(weight, symmetric=True)
+            return weight
+        if name.strip() == "relative":
+            if target is None or range is None:
+                raise ParameterError(
+                    f"weight {spec!r} is relative to the target on the fit range, which a "
+                    "minimax fit has; for least squares use uniform, normal[:mu,sigma] or an "
+                    "expression in x (e.g. 1/(1e-3 + abs(f)) written out)"
+                )
+            return _relative(spec, args if sep else None, target, float(range[0]), float(range[1]))
+        if name.strip() in ("normal", "gauss", "gaussian"):
+            weight = _parse_normal(args, spec)
+        else:
+            try:
+                expr = parse_expression(text)
+            except ActfitError as exc:
+                raise ParameterError(
+                    f"weight {spec!r} is neither uniform, normal[:mu,sigma] nor a valid "
+                    f"expression in x ({exc})"
+                ) from exc
+            weight = Weight(spec=text, func=expr, kinks=tuple(float(k) for k in expr.kinks))
+    if range is None:
+        return weight
+    a, b = float(range[0]), float(range[1])
+    if weight.spec == "uniform":
+        return dataclasses.replace(weight, symmetric=True)
+    xs = _sample(a, b)
+    vals = weight(xs)
+    if not np.all(np.isfinite(vals)) or not np.all(vals > 0):
         raise ParameterError(
-            f"weight {spec!r} is neither uniform, normal[:mu,sigma] nor a valid expression in x "
-            f"({exc})"
-        ) from exc
-    return Weight(spec=text, func=target, kinks=tuple(float(k) for k in target.kinks))
+            f"weight {weight.spec!r} must be finite and > 0 everywhere on [{a:g}, {b:g}] for a "
+            "minimax fit (a zero weight leaves the error there uncontrolled); use a positive "
+            "expression"
+        )
+    sym = bool(np.allclose(weight(-xs), vals, rtol=1e-13, atol=0.0))
+    return dataclasses.replace(weight, symmetric=sym)
+
+
+def _sample(a: float, b: float, n: int = 4097) -> NDArray[np.float64]:
+    return np.linspace(a, b, n)
+
+
+def _relative(
+    spec: str,
+    arg: str | None,
+    target: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    a: float,
+    b: float,
+) -> Weight:
+    """The relative weight ``1 / max(|f|, floor)`` of ``target`` on ``[a, b]``."""
+    fmax = float(np.max(np.abs(target(_sample(a, b)))))
+    if arg is not None:
+        try:
+            floor = float(arg)
+        except ValueError:
+            raise ParameterError(
+                f"weight {spec!r}: {arg!r} is not a number; use relative or relative:FLOOR "
+                "(e.g. relative:1e-3)"
+            ) from None
+        if not (math.isfinite(floor) and floor > 0):
+            raise ParameterError(
+                f"weight {spec!r}: the floor must be finite and > 0, e.g. relative:1e-3"
+            )
+        canonical = f"relative:{floor!r}"
+    else:
+        floor = 1e-3 * fmax
+        canonical = "relative"
+    if not floor > 0:
+        raise ParameterError(
+            f"weight {spec!r}: the target vanishes on [{a:g}, {b:g}], so a relative error is "
+            "undefined; use a uniform weight"
+        )
+
+    def rel(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return 1.0 / np.maximum(np.abs(target(x)), floor)
+
+    xs = _sample(a, b, 20001)
+    excess = np.abs(target(xs)) - floor
+    idx = np.flatnonzero(np.sign(excess[:-1]) * np.sign(excess[1:]) < 0)
+    kinks = tuple(float(0.5 * (xs[i] + xs[i + 1])) for i in idx)
+    fs = target(xs)
+    # |f| symmetric (not only w): the check the minimax symmetry reduction was measured with.
+    sym = bool(np.allclose(np.abs(fs), np.abs(fs[::-1]), rtol=1e-13, atol=0.0))
+    return Weight(
+        spec=canonical,
+        func=rel,
+        kinks=kinks,
+        symmetric=sym,
+        description=f"relative: |f - r| / max(|f|, {floor:.6g})",
+    )

@@ -1,0 +1,271 @@
+"""The optimality certificate of a uniform (minimax) fit: what is proven about its worst error.
+
+:class:`Certificate` is the record (status, upper and lower bound, gap, the argument in words,
+the alternation points); :func:`certify` computes it for any rational against its target.
+
+The upper bound is the attained maximum of ``w |f - r|`` for the given coefficients (the larger
+of :func:`actfit.approx.metrics.max_error` and the refined extrema of
+:func:`actfit.approx.extrema.error_extrema`). The lower bound is de la Vallée Poussin's: let
+``r = p/q`` have type [m, n], ``q`` without zero on ``[a, b]``, ``deg p = m - μ``,
+``deg q = n - ν`` and defect ``d = min(μ, ν)``. If ``w (f - r)`` alternates in sign at
+``m + n + 2 - d`` points with ``|w (f - r)| >= λ`` there, then *every* rational ``p*/q*`` of type
+[m, n] with ``q*`` free of zeros on ``[a, b]`` has weighted error ``>= λ``. (Otherwise ``r* - r``
+would alternate at those points, so ``p* q - p q*``, of degree ``<= m + n - d``, would have
+``m + n + 1 - d`` zeros and vanish: ``r* = r``.) The errors at the points are re-evaluated in
+40-digit arithmetic (``Target.mp``) on the exact binary values of the coefficients.
+
+The theorem needs the Haar-like class of the ``plain`` form; for ``safe`` and ``abs`` no lower
+bound is claimed and the status is ``"local"``.
+
+References:
+    Ch. J. de la Vallée Poussin, *Leçons sur l'approximation des fonctions d'une variable
+    réelle*, Gauthier-Villars (1919).
+    N. I. Achieser, *Theory of Approximation*, Ungar (1956), sec. 2.11 (alternation for
+    rational approximation).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from actfit.approx.extrema import alternant, dense_grid, error_extrema, rounding_level
+from actfit.approx.metrics import max_error
+from actfit.approx.weights import Weight, parse_weight
+from actfit.rational import Rational
+
+__all__ = ["Certificate", "certify", "special_points", "with_bound"]
+
+_Array = NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What was proven about the optimality of a fit's worst-case error.
+
+    Attributes:
+        status: ``"global"`` (bounds certify the best approximation in the class, within
+            ``gap``), ``"local"`` (a local optimum; ``lower`` is then not a certified bound
+            on the best error), or ``"none"``.
+        upper: an attained max error (the fit's own error): an upper bound on the best error.
+        lower: a lower bound on the best achievable error (de la Vallée Poussin), or None.
+        gap: ``(upper - lower) / upper`` when both are known, else None.
+        detail: what was done and what the bounds rest on, in words.
+        points: the alternation (reference) points used for the lower bound.
+    """
+
+    status: str
+    upper: float
+    lower: float | None = None
+    gap: float | None = None
+    detail: str = ""
+    points: tuple[float, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON-ready dictionary used in result documents."""
+        return {
+            "status": self.status,
+            "upper": self.upper,
+            "lower": self.lower,
+            "gap": self.gap,
+            "detail": self.detail,
+            "points": list(self.points),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Certificate:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            status=str(d["status"]),
+            upper=float(d["upper"]),
+            lower=None if d.get("lower") is None else float(d["lower"]),
+            gap=None if d.get("gap") is None else float(d["gap"]),
+            detail=str(d.get("detail", "")),
+            points=tuple(float(v) for v in d.get("points", ())),
+        )
+
+
+def special_points(lo: float, hi: float, kinks: tuple[float, ...], form: str) -> list[float]:
+    """The points where the error may peak *at* the point: the ends, the kinks inside, and 0 for
+    the ``safe`` and ``abs`` forms (whose denominators have a kink there).
+
+    Examples:
+        >>> special_points(-1.0, 1.0, (0.5, 2.0), "safe")
+        [-1.0, 0.0, 0.5, 1.0]
+    """
+    pts = [lo, hi]
+    pts += [k for k in kinks if lo < k < hi]
+    if form != "plain" and lo < 0.0 < hi:
+        pts.append(0.0)
+    return sorted(set(pts))
+
+
+def _degree(coeffs: _Array) -> int:
+    nz = np.flatnonzero(np.asarray(coeffs) != 0)
+    return int(nz[-1]) if nz.size else -1
+
+
+def _mp_errors(target: Any, weight: Weight, rational: Rational, xs: _Array) -> _Array | None:
+    """Weighted errors ``w (f - r)`` at ``xs`` in 40-digit arithmetic (None without ``.mp``)."""
+    if not hasattr(target, "mp"):
+        return None
+    import mpmath
+
+    out = []
+    with mpmath.workdps(40):
+        num = [mpmath.mpf(float(c)) for c in rational.numerator]
+        den = [mpmath.mpf(float(c)) for c in rational.denominator_polynomial()]
+        for x in xs:
+            xm = mpmath.mpf(float(x))
+            p = mpmath.polyval(num[::-1], xm)
+            if rational.form == "plain":
+                q = mpmath.polyval(den[::-1], xm)
+            elif rational.form == "safe":
+                q = mpmath.polyval([abs(c) for c in den[::-1]], abs(xm))
+            else:
+                q = 1 + abs(mpmath.polyval(den[::-1], xm) - 1)
+            e = target.mp(xm) - p / q
+            out.append(float(e) * float(weight(np.array([float(x)]))[0]))
+    return np.array(out)
+
+
+def certify(
+    target: Any,
+    rational: Rational,
+    a: float,
+    b: float,
+    *,
+    weight: Weight | None = None,
+    kinks: tuple[float, ...] = (),
+    order: tuple[int, int] | None = None,
+) -> Certificate:
+    """Return the :class:`Certificate` of a rational as a minimax fit of ``target``.
+
+    The upper bound is the attained maximum of ``w |f - r|`` on ``[a, b]``; for the ``plain``
+    form the lower bound is de la Vallée Poussin's (see the module docstring), valid for every
+    rational of type ``order`` whose denominator has no zero on ``[a, b]``; status ``"global"``
+    when its alternation condition holds, ``"local"`` otherwise.
+
+    Args:
+        target: vectorised target (a :class:`~actfit.targets.Target` gets 40-digit checks).
+        rational: the approximation.
+        a: left end of the range.
+        b: right end of the range.
+        weight: the minimax weight (uniform when None).
+        kinks: points where the target or the weight is not smooth.
+        order: the class [m, n] (default: the rational's nominal degree).
+    """
+    w = weight or parse_weight("uniform", range=(a, b))
+    m, n = order if order is not None else rational.degree
+
+    def err(x: _Array) -> _Array:
+        with np.errstate(all="ignore"):
+            return w(x) * (np.asarray(target(x), dtype=np.float64) - rational(x))
+
+    fixed = special_points(a, b, tuple(kinks), rational.form)
+    dense = dense_grid(a, b, special=fixed)
+    xs, es, finite = error_extrema(err, dense, fixed)
+    upper_metrics, _ = max_error(err, a, b, tuple(fixed))
+    upper = max(float(np.max(np.abs(es))), float(upper_metrics))
+    if not (finite and math.isfinite(upper)):
+        return Certificate(
+            "none", math.inf, None, None, "the error is not finite on the range (a pole)", ()
+        )
+    noise = rounding_level(np.asarray(target(dense), dtype=np.float64), w(dense))
+    if upper <= noise:
+        return Certificate(
+            "global",
+            upper,
+            0.0,
+            1.0,
+            f"the target is reproduced to rounding level (error <= {noise:.1e}): the best error "
+            "is 0 up to rounding, so the relative gap is not meaningful",
+            (),
+        )
+    mu = m - _degree(rational.numerator)
+    nu = n - _degree(rational.denominator_polynomial())
+    defect = max(0, min(mu, nu)) if _degree(rational.numerator) >= 0 else n
+    need = m + n + 2 - defect
+    px, pe = alternant(xs, es, need)
+    what = (
+        f"weighted error ({w.description})" if w.spec != "uniform" else "error"
+    )
+    if rational.form != "plain":
+        reason = (
+            f"{rational.form} form: no alternation theorem holds for this class, so the fit is a "
+            "local optimum (from differential correction, which converges to the global "
+            "optimum on its final grid in exact arithmetic"
+            + (" for the chosen sign pattern of S" if rational.form == "abs" else "")
+            + "); no lower bound is claimed"
+        )
+        return Certificate("local", upper, None, None, reason, tuple(float(v) for v in px))
+    poles = [p for p in rational.real_poles() if a <= p <= b]
+    if poles:
+        return Certificate(
+            "none",
+            upper,
+            None,
+            None,
+            f"the denominator vanishes on the range at x = {poles[0]:.6g}; no bound applies",
+            (),
+        )
+    if px.size < need:
+        signs = np.sign(es[np.isfinite(es) & (es != 0)])
+        count = int(1 + np.count_nonzero(signs[1:] != signs[:-1])) if signs.size else 0
+        return Certificate(
+            "local",
+            upper,
+            None,
+            None,
+            f"the {what} alternates at only {count} of the m+n+2-d = {need} points that de la "
+            f"Vallée Poussin's bound needs (type [{m},{n}], defect d = {defect}); local optimum",
+            tuple(float(v) for v in px),
+        )
+    exact = _mp_errors(target, w, rational, px)
+    how = "float64"
+    if exact is not None:
+        if np.all(np.sign(exact) == np.sign(pe)):
+            pe = exact
+            how = "40-digit"
+        else:
+            return Certificate(
+                "local",
+                upper,
+                None,
+                None,
+                "the alternation signs do not survive re-evaluation in 40-digit arithmetic "
+                "(errors at rounding level); no lower bound is claimed",
+                tuple(float(v) for v in px),
+            )
+    lower = float(np.min(np.abs(pe))) * (1.0 - 1e-12)
+    lower = min(lower, upper)
+    gap = (upper - lower) / upper if upper > 0 else 0.0
+    detail = (
+        f"de la Vallée Poussin: the {what} alternates in sign at {px.size} points "
+        f"(>= m+n+2-d = {need}; defect d = {defect}) with |error| >= lower there ({how} "
+        f"evaluation of the stored coefficients), and Q has no zero on [{a:g}, {b:g}]; so every "
+        f"rational of type [{m},{n}] whose denominator has no zero on the range has error >= "
+        "lower. upper: attained max error (dense grid + refinement)."
+    )
+    return Certificate("global", upper, lower, gap, detail, tuple(float(v) for v in px))
+
+
+def with_bound(cert: Certificate, other: Certificate | None) -> Certificate:
+    """Return ``cert`` with the lower bound of ``other``, a certificate for another member of the
+    same class, when that bound is valid and better (a bound holds for the whole class)."""
+
+    if other is None or other.lower is None or other.status != "global":
+        return cert
+    if cert.status == "global" and cert.lower is not None and cert.lower >= other.lower:
+        return cert
+    lower = min(other.lower, cert.upper)
+    gap = (cert.upper - lower) / cert.upper if cert.upper > 0 else 0.0
+    detail = (
+        f"lower bound from a second approximant of the same class (de la Vallée Poussin; "
+        f"{other.detail}) The returned fit's own check: {cert.detail}"
+    )
+    return Certificate("global", cert.upper, lower, gap, detail, other.points)

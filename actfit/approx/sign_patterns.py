@@ -1,0 +1,110 @@
+"""The abs form's sign-pattern search: ``Q = c_0 + |S|`` as an LP for each sign pattern of ``S``.
+
+``Q = c_0 + |S|`` is linear in ``S`` for a fixed sign pattern ``σ(x) = sign S(x)``: differential
+correction (:func:`actfit.approx.exchange.solve`) runs with ``Q = c_0 + σ S`` and the
+constraints ``σ S >= 0`` on the grid, for sign patterns taken from the plain optimum (``σ = +1``,
+``-1``, ``sign(Q - 1)``, ``± sign(x)``); the best is kept (:func:`search`). This is a local search
+over the sign changes of ``S``: the result is the differential-correction optimum for the chosen
+pattern, reported as ``"local"``.
+
+References:
+    I. Barrodale, M. J. D. Powell and F. D. K. Roberts, "The differential correction algorithm
+    for rational l∞-approximation", SIAM J. Numer. Anal. 9 (1972), 493–504 (linear families
+    with linear constraints).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.polynomial import chebyshev as _cheb
+from numpy.typing import NDArray
+
+from actfit.approx.exchange import State, solve
+from actfit.approx.minimax_problem import Problem, symmetry, to_rational
+from actfit.approx.remez import polish
+from actfit.errors import FitError
+from actfit.options import Progress
+from actfit.rational import Rational
+
+__all__ = ["search"]
+
+_Array = NDArray[np.float64]
+
+
+def _abs_start(prob: Problem, r: Rational) -> tuple[_Array, _Array]:
+    """Internal abs-form coefficients ``(α, [1, g])`` reproducing ``P`` and ``S = Q_plain - 1``."""
+    affine = np.polynomial.Polynomial([prob.mid, prob.half])  # x as a polynomial in t
+
+    def in_t(coef: _Array, size: int) -> _Array:
+        c = _cheb.poly2cheb(np.polynomial.Polynomial(coef)(affine).coef)
+        return np.pad(c, (0, max(0, size - c.size)))[:size]
+
+    alpha = in_t(np.asarray(r.numerator), prob.m + 1)
+    g = in_t(np.concatenate(([0.0], r.denominator)), prob.n + 1)
+    return alpha, np.concatenate(([1.0], g[1:]))
+
+
+def _abs_candidates(
+    prob: Problem, plain: Rational | None
+) -> list[tuple[str, _Array | None, float, tuple[_Array, _Array] | None]]:
+    """Sign patterns of ``S`` for the abs form: (label, breakpoints, sign left of the first,
+    start). ``S -> -S`` leaves ``1 + |S|`` unchanged, so each pattern stands for its negation.
+
+    The order is the order of the search: the two fixed patterns first, because one of them won
+    in most benchmark cells and a good early rival lets the others stop sooner (see
+    :func:`~actfit.approx.exchange.solve`); the order does not change the best error found, only
+    what it costs."""
+    out: list[tuple[str, _Array | None, float, tuple[_Array, _Array] | None]] = []
+    out.append(("S>=0", None, 1.0, None))
+    if prob.a < 0.0 < prob.b:
+        out.append(("sign(x)", np.array([0.0]), -1.0, None))
+    if plain is not None and plain.degree[1] > 0:
+        s = np.concatenate(([0.0], plain.denominator))
+        roots = np.polynomial.polynomial.polyroots(s)
+        real = np.sort(roots[np.abs(roots.imag) < 1e-9].real)
+        real = real[(real > prob.a) & (real < prob.b) & (np.abs(real) > 1e-12 * prob.radius)]
+        left = float(np.polynomial.polynomial.polyval(prob.a, s))
+        start = _abs_start(prob, plain)
+        label = "sign(Q_plain - 1)" if real.size else "S>=0 from the plain optimum"
+        out.append((label, real if real.size else None, 1.0 if left >= 0 else -1.0, start))
+    return out
+
+
+def search(prob: Problem, report: Progress) -> tuple[State, Rational]:
+    """Return the best abs-form state over the sign patterns, and its rational.
+
+    The plain optimum (differential correction and Remez polish) supplies the patterns and a
+    start; each pattern is solved with the best error so far as its rival, so a pattern that
+    cannot win stops early (see :func:`~actfit.approx.exchange.solve`).
+
+    Raises:
+        FitError: the best pattern's rational has no form with ``Q(0) = 1``.
+    """
+    a, b, m, n = prob.a, prob.b, prob.m, prob.n
+    psym, pshift = symmetry(prob.target, prob.weight, a, b, "plain", m, n)
+    plain_prob = Problem(prob.target, prob.weight, a, b, m, n, "plain", psym, prob.kinks, pshift)
+    plain_state = polish(
+        plain_prob, solve(plain_prob, progress=report, label="plain start: "), report
+    )
+    try:
+        plain_r = to_rational(plain_prob, plain_state.alpha, plain_state.gamma)
+    except FitError:
+        plain_r = None
+    best: State | None = None
+    for label, breaks, default, start in _abs_candidates(prob, plain_r):
+        st = solve(
+            prob,
+            breaks=breaks,
+            default_sign=default,
+            start=start,
+            progress=report,
+            label=f"abs {label}: ",
+            rival=best.error if best is not None else math.inf,
+        )
+        st.label = label
+        if best is None or st.error < best.error:
+            best = st
+    assert best is not None
+    return best, to_rational(prob, best.alpha, best.gamma)
