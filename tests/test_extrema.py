@@ -41,31 +41,11 @@ def test_golden_section_finds_a_planted_narrow_peak_exactly(
     assert abs(x[0] - peak) <= 1e-5 * width + 4e-16
 
 
-@settings(max_examples=30, deadline=None)
-@given(**_PEAKS)
-def test_bounded_search_finds_a_planted_peak_to_its_tolerance(
-    peak: float, width: float, height: float
-) -> None:
-    # Brent's bounded search stops near 1e-13 (relative to max(1, |x|)) in x: on a peak of width
-    # 1e-9 that is a value error of up to (1e-13/1e-9)^2 = 1e-8, where golden section has 1e-12.
-    f, lo, hi = _lorentzian(peak, width, height)
-    x, v = refine_maxima(f, lo, hi, method="bounded")
-    # On a flat top its x is only as good as the function values resolve it (~sqrt(eps) width).
-    dx = 1e-12 * max(1.0, abs(peak)) + 1e-8 * width
-    assert abs(x[0] - peak) <= dx
-    assert v[0] == pytest.approx(height, rel=(dx / width) ** 2 + 1e-12)
-
-
 def test_golden_section_reaches_the_float_resolution_of_a_smooth_maximum() -> None:
     # cos has its maximum 1 at 0: golden section's value is 1 to rounding, position ~sqrt(eps).
     x, v = refine_maxima(np.cos, np.array([-0.3, 2 * math.pi - 0.2]), np.array([0.2, 6.5]))
     np.testing.assert_allclose(v, 1.0, rtol=0, atol=2e-16)
     np.testing.assert_allclose(x, [0.0, 2 * math.pi], rtol=0, atol=3e-8)
-
-
-def test_unknown_method() -> None:
-    with pytest.raises(ValueError, match="golden"):
-        refine_maxima(np.cos, [0.0], [1.0], method="newton")
 
 
 def test_dense_grid_is_sorted_unique_and_clipped() -> None:

@@ -1,7 +1,7 @@
 """The error report of a fit: max abs error (located and refined), rms and L2 on the range.
 
 The maximum is found on a dense grid that includes the target's kinks and the range's ends, then
-each of the largest local maxima is refined with a bounded scalar search, so the reported value is
+each of the largest local maxima is refined by golden-section search, so the reported value is
 a true attained error (a lower bound on the sup that is tight to about 1e-12 relative). The rms and
 L2 norms are continuous integrals computed by composite Gauss-Legendre quadrature split at the
 kinks, independent of any grid size.
@@ -82,7 +82,7 @@ def max_error(
         a: left end of the range.
         b: right end of the range.
         kinks: points to include in the grid (where the error may peak sharply).
-        refine: how many of the largest grid maxima to refine with a bounded search.
+        refine: how many of the largest grid maxima to refine.
 
     Examples:
         >>> value, at = max_error(lambda x: 1.0 - (x - 0.25) ** 2, -1.0, 1.0)
@@ -105,10 +105,7 @@ def max_error(
     lo = xs[np.maximum(cand - 1, 0)]
     hi = xs[np.minimum(cand + 1, xs.size - 1)]
     keep = hi > lo
-    # "bounded" (Brent), not the fitter's golden section: the two agree to float64 resolution,
-    # but which of several equal peaks wins is rounding noise and the recorded CLI outputs fix
-    # it (golden section here moves tanh [4,4] pole-free's max_abs_at from 2.66 to -1.06).
-    at, values = refine_maxima(lambda x: np.abs(err(x)), lo[keep], hi[keep], method="bounded")
+    at, values = refine_maxima(lambda x: np.abs(err(x)), lo[keep], hi[keep])
     for x, v in zip(at, values, strict=True):
         if v > best:
             best, best_x = float(v), float(x)

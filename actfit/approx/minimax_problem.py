@@ -40,6 +40,7 @@ import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 from numpy.typing import NDArray
 
+from actfit.approx.chebyshev import cheb_to_monomial
 from actfit.approx.weights import Weight
 from actfit.errors import FitError
 from actfit.rational import Rational
@@ -236,25 +237,6 @@ def pole_free_rows(prob: Problem, extra_t: _Array) -> tuple[_Array, _Array]:
     return np.vstack([rows, lead]), h
 
 
-def _cheb_to_monomial(coef: _Array, mid: float, half: float) -> _Array:
-    """Monomial coefficients in x of ``Σ coef_k T_k(t)``, ``t = (x - mid) / half``.
-
-    Not :func:`actfit.approx.chebyshev.cheb_to_monomial` (numpy's ``convert``), although that is
-    as accurate: its coefficients differ in the last bits, and a certificate's gap (``upper -
-    lower``, about 1e-11 relative for the CLI golden fits) and the location of the largest of
-    several equal error peaks are rounding noise of the coefficients. Measured: with ``convert``
-    the golden gaps move by 0.2-20% (gelu [5,4]: 8.33e-12 -> 6.20e-12) and gelu [5,4]'s
-    max_abs_at from 2.2287 to -2.2287, so the recorded outputs would change.
-    """
-    p_t = _cheb.cheb2poly(coef)
-    if mid == 0.0:
-        out = p_t / half ** np.arange(p_t.size)
-    else:
-        poly = np.polynomial.Polynomial(p_t)
-        out = poly(np.polynomial.Polynomial([-mid / half, 1.0 / half])).coef
-    return np.pad(out, (0, max(0, coef.size - out.size)))[: coef.size]
-
-
 def to_rational(prob: Problem, alpha: _Array, gamma: _Array) -> Rational:
     """Return the stored :class:`~actfit.rational.Rational` (monomial coefficients, ``Q(0) = 1``)
     of internal Chebyshev coefficients ``alpha`` (numerator) and ``gamma`` (denominator).
@@ -264,7 +246,7 @@ def to_rational(prob: Problem, alpha: _Array, gamma: _Array) -> Rational:
     """
     num_c = np.zeros(prob.m + 1)
     num_c[prob.num_index] = alpha
-    num = _cheb_to_monomial(num_c, prob.mid, prob.half)
+    num = cheb_to_monomial(num_c, prob.mid - prob.half, prob.mid + prob.half)
     if prob.sym == 1:
         num[1::2] = 0.0
     elif prob.sym == -1:
@@ -272,7 +254,7 @@ def to_rational(prob: Problem, alpha: _Array, gamma: _Array) -> Rational:
     if prob.form == "plain":
         den_c = np.zeros(prob.n + 1)
         den_c[prob.den_index] = gamma
-        den = _cheb_to_monomial(den_c, prob.mid, prob.half)
+        den = cheb_to_monomial(den_c, prob.mid - prob.half, prob.mid + prob.half)
         if prob.sym:
             den[1::2] = 0.0
         if prob.shift != (0.0, 0.0):
@@ -295,7 +277,7 @@ def to_rational(prob: Problem, alpha: _Array, gamma: _Array) -> Rational:
     s_c[1:] = gamma[1:]
     t0 = prob.t(np.array([0.0]))
     s_c[0] = -float(_cheb.chebvander(t0, prob.n)[0, 1:] @ gamma[1:])
-    s_mono = _cheb_to_monomial(s_c, prob.mid, prob.half)
+    s_mono = cheb_to_monomial(s_c, prob.mid - prob.half, prob.mid + prob.half)
     return Rational(num / c0, s_mono[1:] / c0, "abs")
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from actfit.approx.extrema import refine_maxima
 from actfit.rational import Rational
 from actfit.roots import count_real_roots, real_roots
 
@@ -80,22 +81,15 @@ class PoleReport:
 
 
 def _min_abs_q(rational: Rational, a: float, b: float) -> tuple[float, float]:
-    from scipy.optimize import minimize_scalar
-
     xs = np.linspace(a, b, 4001)
     vals = np.abs(rational.denominator_at(xs))
     i = int(np.argmin(vals))
     best_x, best = float(xs[i]), float(vals[i])
     lo, hi = xs[max(i - 1, 0)], xs[min(i + 1, xs.size - 1)]
     if hi > lo:
-        res = minimize_scalar(
-            lambda t: float(np.abs(rational.denominator_at(t))),
-            bounds=(lo, hi),
-            method="bounded",
-            options={"xatol": 1e-14 * max(1.0, abs(best_x))},
-        )
-        if res.fun < best:
-            best_x, best = float(res.x), float(res.fun)
+        x, v = refine_maxima(lambda t: -np.abs(rational.denominator_at(t)), [lo], [hi])
+        if -v[0] < best:
+            best_x, best = float(x[0]), float(-v[0])
     return best, best_x
 
 
