@@ -224,6 +224,23 @@ class Rational:
             return self._den.copy()
         return np.concatenate(([1.0], self._den))
 
+    def kinks(self, a: float, b: float) -> tuple[float, ...]:
+        """Return the points of ``(a, b)`` where ``Q`` (hence ``P/Q``) is not smooth.
+
+        ``safe``: ``x = 0`` (``|x|^k``) when some ``b_k`` with ``k >= 1`` is non-zero; ``abs`` and
+        ``abs_offset``: the real zeros of ``S`` inside the range, where ``|S|`` has a corner
+        (isolated exactly, :func:`actfit.roots.real_roots`); ``plain``: none. Quadrature and
+        maximum searches split there.
+        """
+        if self._form == "safe":
+            return (0.0,) if a < 0.0 < b and np.any(self._den != 0) else ()
+        if self._form == "plain":
+            return ()
+        s = self._den.copy() if self._form == "abs_offset" else np.concatenate(([0.0], self._den))
+        if not np.any(s[1:] != 0):
+            return ()
+        return tuple(float(r) for r in real_roots(s) if a < r < b)
+
     # -- evaluation ----------------------------------------------------------------------------
     def _trimmed(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Numerator and full denominator ``[1, b...]`` without exact trailing zeros."""
@@ -315,7 +332,8 @@ class Rational:
         """Return ``(dr/da, dr/db)`` with shapes ``x.shape + (m+1,)`` and ``x.shape + (n,)``.
 
         ``dr/da_k = x^k / Q``; ``dr/db_k = -r * dQ/db_k / Q`` with ``dQ/db_k`` equal to ``x^k``
-        (plain), ``sign(b_k) |x|^k`` (safe) or ``sign(S(x)) x^k`` (abs, and abs_offset, whose
+        (plain), ``sign(b_k) |x|^k`` (safe; ``+|x|^k`` at ``b_k = 0``, the subgradient the runtime
+        uses so that exact zeros can train) or ``sign(S(x)) x^k`` (abs, and abs_offset, whose
         ``k`` runs from 0 and whose second array has ``n + 1`` columns).
         """
         x = np.asarray(x, dtype=np.float64)
@@ -331,7 +349,9 @@ class Rational:
         elif self._form == "plain":
             dq = xe**k
         elif self._form == "safe":
-            dq = np.sign(self._den) * np.abs(xe) ** k
+            # d|b|/db := +1 at b = 0 (also -0.0), the runtime's subgradient convention, so that
+            # an exact zero coefficient can train (actfit/runtime/csrc/rational.h, finish_b).
+            dq = np.where(self._den < 0, -1.0, 1.0) * np.abs(xe) ** k
         else:
             s = _horner(np.concatenate(([0.0], self._den)), x)[..., None]
             dq = np.sign(s) * xe**k

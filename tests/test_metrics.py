@@ -40,3 +40,37 @@ def test_sharp_interior_peak_is_refined() -> None:
 def test_non_finite_error_is_reported_not_hidden() -> None:
     value, _ = max_error(lambda x: np.where(x > 1, np.nan, x), -3.0, 3.0)
     assert math.isinf(value)
+
+
+@pytest.mark.parametrize(
+    "name, form, rng", [("mish", "abs", (-5.0, 5.0)), ("gelu", "safe", (-3.0, 3.0)),
+                        ("relu", "abs", (-3.0, 3.0)), ("tanh", "plain", (-2.0, 2.0))]
+)
+def test_reported_l2_equals_an_adaptive_high_precision_integral(name, form, rng) -> None:
+    """The L2 figure is exact to the printed digits, also where Q = 1 + |S| has corners (the
+    zeros of S): the quadrature splits there (issue: abs-form L2 was 7e-4 relative off)."""
+    import mpmath as mp
+
+    from actfit import fit_lsq
+
+    fit = fit_lsq(name, (5, 4), rng, form=form)
+    r, t = fit.rational, fit.target
+    a, b = rng
+
+    def q_mp(x):
+        s = sum(mp.mpf(float(c)) * x ** (k + 1) for k, c in enumerate(r.denominator))
+        if form == "plain":
+            return 1 + s
+        if form == "safe":
+            return 1 + sum(abs(mp.mpf(float(c))) * abs(x) ** (k + 1)
+                           for k, c in enumerate(r.denominator))
+        return 1 + abs(s)
+
+    def e2(x):
+        p = sum(mp.mpf(float(c)) * x**k for k, c in enumerate(r.numerator))
+        return (p / q_mp(x) - t.mp(x)) ** 2
+
+    with mp.workdps(30):
+        pts = sorted({a, b, *r.kinks(a, b), *(k for k in t.kinks if a < k < b)})
+        exact = float(mp.sqrt(mp.quad(e2, pts, maxdegree=10)))
+    assert fit.errors.l2 == pytest.approx(exact, rel=1e-9)

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from actfit.approx.extrema import dense_grid, refine_maxima
 from actfit.approx.quadrature import gauss_legendre_nodes
+from actfit.rational import Rational
 
 __all__ = ["ErrorReport", "error_report", "max_error"]
 
@@ -69,20 +70,22 @@ def max_error(
     b: float,
     kinks: tuple[float, ...] = (),
     *,
-    refine: int = 6,
+    refine: int = 64,
 ) -> tuple[float, float]:
     """Return ``(max |err(x)|, argmax)`` over ``[a, b]``: dense grid, then local refinement.
 
     The grid is :func:`~actfit.approx.extrema.dense_grid` with 20001 Chebyshev and 20001
-    uniform points and the kinks (with neighbours at ``±1e-9``); the ``refine`` largest sampled
-    maxima (and the ends) are refined by :func:`~actfit.approx.extrema.refine_maxima`.
+    uniform points and the kinks (with neighbours at ``±1e-9``); every sampled local maximum
+    within half of the largest (at most ``refine`` of them, largest first; and the ends) is
+    refined by :func:`~actfit.approx.extrema.refine_maxima`: a minimax error has m + n + 2 equal
+    peaks, and the grid does not tell which of them is the largest.
 
     Args:
         err: vectorised error function.
         a: left end of the range.
         b: right end of the range.
         kinks: points to include in the grid (where the error may peak sharply).
-        refine: how many of the largest grid maxima to refine.
+        refine: the most grid maxima to refine.
 
     Examples:
         >>> value, at = max_error(lambda x: 1.0 - (x - 0.25) ** 2, -1.0, 1.0)
@@ -100,6 +103,7 @@ def max_error(
     interior = np.flatnonzero((vals[1:-1] >= vals[:-2]) & (vals[1:-1] >= vals[2:])) + 1
     cand = np.concatenate((interior, [0, vals.size - 1]))
     cand = cand[np.argsort(vals[cand])[::-1]][:refine]
+    cand = cand[vals[cand] >= 0.5 * vals[cand[0]]]
     best_i = int(np.argmax(vals))
     best_x, best = float(xs[best_i]), float(vals[best_i])
     lo = xs[np.maximum(cand - 1, 0)]
@@ -145,9 +149,13 @@ def error_report(
     def err(x: NDArray[np.float64]) -> NDArray[np.float64]:
         return rational(x) - target(x)
 
+    # The integrand's kinks are the target's and the rational's own (abs form: the zeros of S).
+    if isinstance(rational, Rational):
+        kinks = tuple(sorted({*kinks, *rational.kinks(a, b)}))
     max_abs, at = max_error(err, a, b, kinks)
     xq, wq = gauss_legendre_nodes(a, b, [k for k in kinks if a < k < b], panels=16, order=32)
-    sq = float(np.dot(wq, err(xq) ** 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        sq = float(np.dot(wq, err(xq) ** 2))  # inf when the error overflows: reported as such
     l2 = float(np.sqrt(sq))
     rms = float(np.sqrt(sq / (b - a)))
     return ErrorReport(

@@ -315,14 +315,7 @@ def _dtype_row(
         return float((u - v).norm() / v.norm().clamp(min=1e-300))
 
     gx = rel(xg.grad, xr.grad)
-    gb, rb = bg.grad, br.grad
-    if form == "safe":
-        # Exact zeros get the subgradient d|b|/db := 1 (csrc/rational.h, finish_b), a training
-        # convention tested apart (tests/test_learned.py); the figure reported here stays the
-        # error of the table's non-zero coefficients, as before that convention.
-        keep = (b64 != 0).to(gb.device)
-        gb, rb = gb * keep, rb * keep.to(rb.device)
-    gc = max(rel(ag.grad, ar.grad), rel(gb, rb) if b.numel() else 0.0)
+    gc = max(rel(ag.grad, ar.grad), rel(bg.grad, br.grad) if b.numel() else 0.0)
     if not gx <= tol["grad_x"]:
         failures.append(f"input gradient off by {gx:.2g} (relative)")
     if not gc <= tol["grad_coeff"]:
