@@ -450,7 +450,7 @@ def learned_entries(path: str | os.PathLike[str]) -> list[TableEntry]:
         ParameterError: a module that does not record the target it was initialised from.
     """
     # torch is heavy: imported only when a .pt is checked (actfit --help stays fast).
-    from actfit.runtime import load_learned
+    from actfit.runtime.state import load_learned
 
     entries = []
     for name, fit in load_learned(path):
