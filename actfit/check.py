@@ -32,7 +32,8 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -41,6 +42,7 @@ from actfit.approx.enclosure import NoEnclosureError
 from actfit.approx.metrics import max_error
 from actfit.approx.supnorm import min_abs_q, supnorm
 from actfit.errors import ActfitError, FileFormatError, ParameterError
+from actfit.export.kat import kat_diagnosis
 from actfit.export.readers import (
     TableEntry,
     entry_fit,
@@ -48,7 +50,7 @@ from actfit.export.readers import (
     read_tables,
     select_entries,
 )
-from actfit.fit import Fit, jsonable
+from actfit.fit import Fit, fit_moments, jsonable
 from actfit.options import DEFAULT_RANGE
 from actfit.rational import FORMS, Rational, normalize_form
 
@@ -65,9 +67,12 @@ __all__ = [
     "check_file",
     "check_fit",
     "count_statuses",
+    "kat_diagnosis",
+    "learned_entries",
     "prove_fit",
     "results_document",
     "select_entries",
+    "with_sigma",
 ]
 
 DEFAULT_TOL = 0.05
@@ -96,6 +101,8 @@ class CheckResult:
         source_format: ``actfit``, ``rational_activations``, ``kat`` or ``list``.
         proven: with ``prove``: the proven enclosure of the max error and of ``min |Q|``
             (see :func:`prove_fit`), else None.
+        kat: for a KAT file's entry: the form it was evidently fitted in and what KAT's CPU
+            fallback does with it (see :func:`kat_diagnosis`), else None.
     """
 
     key: str
@@ -108,6 +115,7 @@ class CheckResult:
     warnings: tuple[str, ...]
     source_format: str
     proven: dict[str, Any] | None = None
+    kat: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -143,9 +151,13 @@ class CheckResult:
                 denominator=f.rational.denominator.tolist(),
                 errors=f.errors.to_dict(),
                 poles=f.poles.to_dict(),
+                tail=None if f.tail is None else f.tail.to_dict(),
+                moments=None if f.moments is None else f.moments.to_dict(),
             )
         if self.proven is not None:
             d["proven"] = self.proven
+        if self.kat is not None:
+            d["kat"] = self.kat
         return jsonable(d)
 
 
@@ -338,7 +350,7 @@ def check_entry(
         notes.append(f"evaluated in form {fit.form} (--form); the file says {entry.form}")
     elif form is not None and entry.form is None:
         notes.append(f"evaluated in form {fit.form} as given (--form)")
-    return check_fit(
+    result = check_fit(
         fit,
         tol=tol,
         recorded_max_abs=recorded,
@@ -347,6 +359,10 @@ def check_entry(
         notes=notes,
         prove=prove,
     )
+    if entry.source_format == "kat":
+        kat = kat_diagnosis(entry.numerator, entry.denominator, fit.target, fit.range)
+        result = replace(result, kat=jsonable(kat))
+    return result
 
 
 def check_file(
@@ -363,8 +379,9 @@ def check_file(
     """Check the tables in a file: one (``name``, or the only one) or all of them.
 
     Args:
-        path: an actfit result or table file, a rational_activations config or a KAT-style
-            file (see :mod:`actfit.export.readers`).
+        path: an actfit result or table file, a rational_activations config, a KAT-style
+            file (see :mod:`actfit.export.readers`) or a state_dict ``.pt`` holding
+            RationalActivation modules (:func:`learned_entries`).
         name: which table (a key such as ``Rational_version_A5/4:leaky_relu``, an index, or a
             unique activation name).
         all_tables: check every table (or every table ``name`` matches); tables that cannot be
@@ -383,7 +400,8 @@ def check_file(
         ActfitError: (single table) the table cannot be evaluated; the message says what to give.
     """
     source = str(path)
-    entries = read_tables(path)
+    suffix = Path(path).suffix.lower()
+    entries = learned_entries(path) if suffix in (".pt", ".pth") else read_tables(path)
     if all_tables:
         chosen = entries if name is None else select_entries(entries, name, source)
     else:
@@ -422,6 +440,53 @@ def check_file(
                 )
             )
     return results
+
+
+def learned_entries(path: str | os.PathLike[str]) -> list[TableEntry]:
+    """The RationalActivation modules (every group) of a state_dict ``.pt`` as table entries.
+
+    Raises:
+        FileFormatError: unreadable file, or no RationalActivation state in it.
+        ParameterError: a module that does not record the target it was initialised from.
+    """
+    # torch is heavy: imported only when a .pt is checked (actfit --help stays fast).
+    from actfit.runtime.state import load_learned
+
+    entries = []
+    for name, fit in load_learned(path):
+        r = fit.rational
+        entries.append(
+            TableEntry(
+                key=name,
+                name=name,
+                source_format="learned",
+                numerator=tuple(r.numerator.tolist()),
+                denominator=tuple(r.denominator.tolist()),
+                form=r.form,
+                range=fit.range,
+                fit=fit,
+                notes=(
+                    "learned coefficients: the default tolerance is 1.5 x their own error on "
+                    "the range; give --tol for a fixed one",
+                ),
+            )
+        )
+    return entries
+
+
+def with_sigma(results: Sequence[CheckResult], sigma: float) -> list[CheckResult]:
+    """The results with their moment reports for X ~ N(0, sigma^2).
+
+    Raises:
+        ParameterError: ``sigma`` is not positive and finite.
+    """
+    out = []
+    for r in results:
+        if r.fit is not None:
+            moments = fit_moments(r.fit.target, r.fit.rational, sigma)
+            r = replace(r, fit=replace(r.fit, moments=moments))
+        out.append(r)
+    return out
 
 
 def check_coefficients(

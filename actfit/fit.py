@@ -18,12 +18,14 @@ import numpy as np
 
 from actfit.approx.certificate import Certificate
 from actfit.approx.metrics import ErrorReport, error_report
+from actfit.approx.moments import MomentReport, moment_report
 from actfit.approx.poles import PoleReport, pole_report
-from actfit.errors import PoleError
+from actfit.approx.tails import TailReport, tail_report
+from actfit.errors import ActfitError, ParameterError, PoleError
 from actfit.rational import Rational
 from actfit.targets import Target
 
-__all__ = ["Certificate", "Fit", "jsonable", "make_fit"]
+__all__ = ["Certificate", "Fit", "fit_moments", "fit_tail", "jsonable", "make_fit"]
 
 
 def jsonable(value: Any) -> Any:
@@ -56,6 +58,11 @@ class Fit:
         certificate: the optimality certificate (minimax), or None.
         provenance: actfit version, creation time and anything else that says where the
             table came from.
+        tail: effective degrees, growth at +-inf and the error on a wider interval
+            (:func:`actfit.approx.tails.tail_report`); None for a Fit built by hand.
+        moments: value and slope at 0, E[r(X)], E[r(X)^2] and the gain for X ~ N(0, sigma^2)
+            next to the target's (:func:`actfit.approx.moments.moment_report`); None when they
+            do not exist (the target grows too fast or is not finite on the line).
     """
 
     rational: Rational
@@ -67,6 +74,8 @@ class Fit:
     poles: PoleReport
     certificate: Certificate | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    tail: TailReport | None = None
+    moments: MomentReport | None = None
 
     @property
     def order(self) -> tuple[int, int]:
@@ -88,6 +97,34 @@ def _provenance() -> dict[str, Any]:
     }
 
 
+def fit_tail(
+    target: Target, rational: Rational, range: tuple[float, float], errors: ErrorReport,
+    poles: PoleReport,
+) -> TailReport:
+    """The tail report of a table (see :func:`actfit.approx.tails.tail_report`)."""
+    return tail_report(
+        target, rational, range, errors.max_abs, kinks=target.kinks,
+        real_poles=poles.poles_on_real_line,
+    )
+
+
+def fit_moments(target: Target, rational: Rational, sigma: float = 1.0) -> MomentReport | None:
+    """The Gaussian moments of a table and its target, or None when they do not exist.
+
+    Raises:
+        ParameterError: ``sigma`` is not positive and finite.
+    """
+    s = float(sigma)
+    if not (math.isfinite(s) and s > 0):
+        raise ParameterError(f"sigma must be a positive finite number, got {sigma!r}; e.g. 1.0")
+    try:
+        return moment_report(rational, target, s)
+    except ActfitError:
+        # E[f(X)^2] not finite (a target such as exp(x^2), or one not finite on the line):
+        # no moments to report, and no reason to refuse the fit.
+        return None
+
+
 def make_fit(
     target: Target,
     rational: Rational,
@@ -97,13 +134,20 @@ def make_fit(
     range: tuple[float, float],
     allow_poles: bool = False,
     certificate: Certificate | None = None,
+    sigma: float = 1.0,
 ) -> Fit:
-    """Return a :class:`Fit` with its error and pole reports computed.
+    """Return a :class:`Fit` with its error, pole, tail and moment reports computed.
 
     Every fitter returns through this function, so all results are reported the same way.
+    The tail and moment reports cost about 4 ms per fit (measured on gelu/relu/tanh/swish
+    [5, 4]: 0.7 ms tail, 3 ms moments).
+
+    Args:
+        sigma: the standard deviation of the Gaussian input of the moment report.
 
     Raises:
         PoleError: a ``plain`` denominator vanishes on the range and ``allow_poles`` is False.
+        ParameterError: ``sigma`` is not positive and finite.
     """
     a, b = float(range[0]), float(range[1])
     poles = pole_report(rational, a, b)
@@ -126,4 +170,6 @@ def make_fit(
         poles=poles,
         certificate=certificate,
         provenance=_provenance(),
+        tail=fit_tail(target, rational, (a, b), errors, poles),
+        moments=fit_moments(target, rational, sigma),
     )

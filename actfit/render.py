@@ -2,6 +2,10 @@
 
 Every function returns a renderable (or a progress callback) and prints nothing itself, so the
 commands in :mod:`actfit.cli` only choose what to show.
+
+Length: one concern (the terminal rendering of every report), a little over 600 lines since the
+fit panel gained its tail and initialisation rows; splitting the check renderings into their own
+module is the natural cut when it grows further.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ __all__ = [
     "check_report",
     "check_summary",
     "check_verdict",
+    "cli_warning",
     "exhaustive_table",
     "fit_panel",
     "fit_progress",
@@ -124,6 +129,66 @@ def _reports(fit: Fit) -> Table:
     return table
 
 
+_CLI_TAIL_HINT = "(refit with --tail linear)"
+
+
+def cli_warning(text: str) -> str:
+    """A library warning as the command line shows it: the way out names the CLI flag."""
+    from actfit.approx.tails import LINEAR_TAIL_HINT
+
+    return text.replace(LINEAR_TAIL_HINT, _CLI_TAIL_HINT)
+
+
+def _tail_rows(fit: Fit) -> Table | None:
+    """The tail: effective degrees, growth at +-inf, the wider-interval error, warnings."""
+    t = fit.tail
+    if t is None:
+        return None
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("effective degrees", f"[{t.degrees[0]},{t.degrees[1]}] (trailing zeros dropped)")
+    table.add_row("growth at +inf", t.plus.describe())
+    table.add_row("growth at -inf", t.minus.describe())
+    lo, hi = t.wider
+    wider = "not finite" if t.wider_max_abs is None else f"{t.wider_max_abs:.6e}"
+    table.add_row(f"max abs error on [{lo:g}, {hi:g}]", wider)
+    for w in t.warnings:
+        table.add_row(Text("tail warning", style="bold yellow"), Text(cli_warning(w), "yellow"))
+    return table
+
+
+def _g6(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.6g}"
+
+
+def _moment_rows(fit: Fit) -> Table | None:
+    """Value and slope at 0, E[r(X)], E[r(X)^2] and the gain, next to the target's."""
+    mr = fit.moments
+    if mr is None:
+        return None
+    table = Table(
+        title=f"initialisation, X ~ N(0, {mr.sigma:g}^2)", title_justify="left", expand=False
+    )
+    table.add_column("")
+    table.add_column("table", justify="right")
+    table.add_column("target", justify="right")
+    r, t = mr.rational, mr.target
+    rows = (
+        ("value at 0", r.value_at_0, t.value_at_0),
+        ("slope at 0", r.slope_at_0, t.slope_at_0),
+        ("E[f(X)]", r.mean, t.mean),
+        ("E[f(X)^2]", r.second, t.second),
+        ("gain sigma^2/E[f^2]", r.gain, t.gain),
+        ("init gain (torch)", r.init_gain, t.init_gain),
+    )
+    for name, a, b in rows:
+        table.add_row(Text(name), _g6(a), _g6(b))
+    if r.note:
+        table.add_row("note", Text(r.note), "")
+    return table
+
+
 def fit_panel(fit: Fit) -> Panel:
     """Return a panel with the fit's header, coefficient table, error and pole reports."""
     m, n = fit.order
@@ -140,7 +205,9 @@ def fit_panel(fit: Fit) -> Panel:
         ("form    ", "bold"),
         f"{fit.form}: {_Q[fit.form]}",
     )
-    return Panel(Group(header, _coefficients(fit), _reports(fit)), title=title, expand=False)
+    parts: list[RenderableType] = [header, _coefficients(fit), _reports(fit)]
+    parts += [p for p in (_tail_rows(fit), _moment_rows(fit)) if p is not None]
+    return Panel(Group(*parts), title=title, expand=False)
 
 
 def targets_table(infos: Sequence[TargetInfo]) -> Table:
@@ -336,7 +403,19 @@ def check_verdict(r: CheckResult) -> Text:
     for p in r.problems:
         text.append(f"\n  ✗ {p}", style="red")
     for w in r.warnings:
-        text.append(f"\n  ! {w}", style="yellow")
+        text.append(f"\n  ! {cli_warning(w)}", style="yellow")
+    text.append(_tail_lines(r))
+    for w in () if r.kat is None else r.kat["warnings"]:
+        text.append(f"\n  ! KAT: {w}", style="yellow")
+    return text
+
+
+def _tail_lines(r: CheckResult) -> Text:
+    """The tail warnings of a check (kept out of ``warnings``, which --json records)."""
+    text = Text()
+    tail = None if r.fit is None else r.fit.tail
+    for w in () if tail is None else tail.warnings:
+        text.append(f"\n  ! tail: {cli_warning(w)}", style="yellow")
     return text
 
 

@@ -13,6 +13,10 @@ Specifications (strings, as on the command line):
 * ``relative`` or ``relative:FLOOR`` (minimax only: it needs the target and the range) —
   ``w = 1 / max(|f|, F)``, the relative error, with the floor ``F = 1e-3 max_{[a,b]} |f|`` (or
   ``FLOOR > 0``), so zeros of ``f`` do not make the problem impossible;
+* ``data:FILE`` — the empirical density of recorded pre-activations (a ``.npy``/``.npz``/``.pt``
+  file, see :mod:`actfit.approx.samples`): a binned Gaussian kernel density estimate (Scott's
+  bandwidth), normalised to integrate to 1 on the fit range when one is given
+  (:func:`data_weight`); :func:`data_range` picks a range from the data's quantiles;
 * anything else — an expression in ``x`` parsed by :func:`actfit.targets.parse_expression`, e.g.
   ``exp(-x**2/8)`` or ``1/(1+x**2)``; it must be finite and non-negative on the fit range
   (positive, for a minimax fit: a zero weight leaves the error there uncontrolled).
@@ -21,17 +25,25 @@ Specifications (strings, as on the command line):
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from actfit.approx.quadrature import gauss_legendre_nodes
+from actfit.approx.samples import density, load_samples, quantile_range
 from actfit.errors import ActfitError, ParameterError
 from actfit.targets import parse_expression
 
-__all__ = ["Weight", "parse_weight"]
+__all__ = ["DATA_PREFIX", "Weight", "data_file", "data_range", "data_weight", "parse_weight"]
+
+DATA_PREFIX = "data:"
+"""The weight specifications ``data:FILE``: the empirical density of recorded samples."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,8 @@ class Weight:
         symmetric: ``w(-x) == w(x)`` on the fit range, as checked by :func:`parse_weight` given
             a range; None when not checked.
         description: What the weight means, in words (the minimax objective's text).
+        info: For ``data:FILE``: the file's name, sha256 and sample count and the density
+            estimator (what result documents record); else empty.
 
     Examples:
         >>> w = parse_weight("normal:0,2")
@@ -61,6 +75,7 @@ class Weight:
     kinks: tuple[float, ...] = ()
     symmetric: bool | None = field(default=None, compare=False)
     description: str = field(default="", compare=False)
+    info: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.description:
@@ -207,7 +222,9 @@ def parse_weight(
                     "expression in x (e.g. 1/(1e-3 + abs(f)) written out)"
                 )
             return _relative(spec, args if sep else None, target, float(range[0]), float(range[1]))
-        if name.strip() in ("normal", "gauss", "gaussian"):
+        if text[: len(DATA_PREFIX)].lower() == DATA_PREFIX:
+            weight = data_weight(text[len(DATA_PREFIX):], range=range)
+        elif name.strip() in ("normal", "gauss", "gaussian"):
             weight = _parse_normal(args, spec)
         else:
             try:
@@ -287,3 +304,85 @@ def _relative(
         symmetric=sym,
         description=f"relative: |f - r| / max(|f|, {floor:.6g})",
     )
+
+
+def data_file(spec: str | Weight) -> Path | None:
+    """The samples file of a ``data:FILE`` weight specification, else None.
+
+    Examples:
+        >>> str(data_file("data:preacts.npz")), data_file("normal")
+        ('preacts.npz', None)
+    """
+    text = spec.spec if isinstance(spec, Weight) else str(spec).strip()
+    if text[: len(DATA_PREFIX)].lower() != DATA_PREFIX:
+        return None
+    path = text[len(DATA_PREFIX):].strip()
+    if not path:
+        raise ParameterError("weight 'data:' names no file; use data:FILE (.npy, .npz or .pt)")
+    return Path(path)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def data_weight(path: str | Path, *, range: Sequence[float] | None = None) -> Weight:
+    """The weight of the empirical density of the samples in ``path`` (a binned Gaussian KDE,
+    :func:`actfit.approx.samples.density`), normalised to integrate to 1 on ``range`` when given.
+
+    Raises:
+        SampleFileError: unreadable file, no samples, NaN/Inf, a non-real dtype.
+        ParameterError: all samples equal, or no sample density on ``range``.
+
+    Examples:
+        >>> # w = data_weight("preacts.npz", range=(-3, 3)); w.info["samples"]
+    """
+    p = Path(path)
+    x = load_samples(p)
+    f, est = density(x)
+    scale = 1.0
+    if range is not None:
+        a, b = float(range[0]), float(range[1])
+        xq, wq = gauss_legendre_nodes(a, b, [], panels=64, order=16)
+        mass = float(np.dot(wq, f(xq)))
+        if not mass > 0:
+            raise ParameterError(
+                f"the samples in {p} have no density on [{a:g}, {b:g}] (they span "
+                f"[{float(x.min()):g}, {float(x.max()):g}]); fit on the range the data covers"
+            )
+        scale = 1.0 / mass
+
+    def func(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        return scale * f(v)
+
+    info = {
+        "file": p.name,
+        "sha256": _sha256(p),
+        "samples": int(x.size),
+        "density": est,
+        "normalised_on": None if range is None else [float(range[0]), float(range[1])],
+    }
+    return Weight(
+        spec=f"{DATA_PREFIX}{p}",
+        func=func,
+        description=(
+            f"empirical density of {x.size} samples in {p.name} ({est['method']}, "
+            f"{est['bandwidth_rule']} bandwidth {est['bandwidth']:.4g})"
+        ),
+        info=info,
+    )
+
+
+def data_range(path: str | Path, tail: float = 0.001) -> tuple[float, float]:
+    """The fit range of the samples in ``path``: their ``tail`` and ``1 - tail`` quantiles
+    (:func:`actfit.approx.samples.quantile_range`; ``tail=0``: min and max).
+
+    Raises:
+        SampleFileError: see :func:`data_weight`.
+        ParameterError: ``tail`` not in [0, 0.5), or the quantiles coincide.
+    """
+    return quantile_range(load_samples(Path(path)), tail)

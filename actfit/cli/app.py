@@ -38,13 +38,17 @@ __all__ = [
     "OutOpt",
     "ParamOpt",
     "PlotOpt",
+    "RangeAutoOpt",
     "RangeOpt",
+    "SigmaOpt",
     "SlopeOpt",
     "TargetArg",
     "app",
+    "apply_sigma",
     "bytes_writer",
     "check_outputs",
     "command",
+    "data_inputs",
     "emit",
     "fit_inputs",
     "fit_label",
@@ -68,6 +72,8 @@ _ALIASES: dict[str, dict[str, str]] = {
     "check": {"--slopes": "--slope"},
     "table": {"--order": "--orders", "--slope": "--slopes"},
 }
+_AUTO_RANGE = ("lsq", "minimax")
+"""The commands whose ``--range auto[:TAIL]`` picks the range from ``--weight data:FILE``."""
 _PAIR_SPLIT = re.compile(r"[,\s]+")
 _HINTS = {
     "--range": "give two numbers, e.g. --range -3 3 (or --range -3,3)",
@@ -86,9 +92,14 @@ def _pair(text: str) -> list[str] | None:
 def normalize_args(args: Sequence[str]) -> list[str]:
     """Return the command line with ``--range A,B`` split in two and option aliases renamed.
 
+    ``--range auto`` / ``--range auto:TAIL`` (lsq, minimax) becomes the hidden option
+    ``--range-auto``.
+
     Examples:
         >>> normalize_args(["lsq", "gelu", "--range", "-4,4", "--orders=6,5"])
         ['lsq', 'gelu', '--range', '-4', '4', '--order=6,5']
+        >>> normalize_args(["lsq", "gelu", "--range", "auto:0.01"])
+        ['lsq', 'gelu', '--range-auto', 'auto:0.01']
     """
     args = list(args)
     cmd = next((a for a in args if not a.startswith("-")), None)
@@ -104,6 +115,12 @@ def normalize_args(args: Sequence[str]) -> list[str]:
         if name in aliases:
             name = aliases[name]
             arg = name + eq + value
+        if name == "--range" and cmd in _AUTO_RANGE:
+            text = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+            if text.strip().lower().startswith("auto"):
+                out += ["--range-auto", text.strip()]
+                i += 1 if eq else 2
+                continue
         if name == "--range":
             pair = _pair(value) if eq else (_pair(args[i + 1]) if i + 1 < len(args) else None)
             if pair is not None:
@@ -304,6 +321,77 @@ AllowPolesOpt = Annotated[
         help="Keep a fit whose denominator vanishes on the range.",
     ),
 ]
+
+
+SigmaOpt = Annotated[
+    float,
+    typer.Option(
+        "--sigma",
+        metavar="S",
+        help="Std of the Gaussian input X ~ N(0, S^2) of the initialisation moments and gain.",
+    ),
+]
+RangeAutoOpt = Annotated[
+    str | None,
+    typer.Option("--range-auto", hidden=True, help="--range auto[:TAIL], rewritten."),
+]
+
+
+def _tail_fraction(text: str) -> float:
+    _, sep, tail = text.partition(":")
+    if not sep:
+        return 0.001
+    try:
+        return float(tail)
+    except ValueError:
+        raise ActfitError(
+            f"--range {text}: {tail!r} is not a number; use --range auto or auto:TAIL, "
+            "e.g. auto:0.001"
+        ) from None
+
+
+def data_inputs(
+    weight: str, range_auto: str | None, range_: tuple[float, float]
+) -> tuple[tuple[float, float], Any, dict[str, Any] | None]:
+    """The range, the weight to pass to the fitter and the settings record of ``--weight
+    data:FILE`` (None for other weights); ``--range auto[:TAIL]`` needs such a weight."""
+    from actfit.approx.weights import data_file, data_range, data_weight
+    from actfit.options import check_range
+
+    path = data_file(weight)
+    if range_auto is not None and path is None:
+        raise ActfitError(
+            f"--range {range_auto} picks the range from recorded samples: give --weight "
+            "data:FILE too, or the range as two numbers (--range -3 3)"
+        )
+    if path is None:
+        return range_, weight, None
+    tail = None
+    if range_auto is not None:
+        tail = _tail_fraction(range_auto)
+        range_ = data_range(path, tail)
+    a_b = check_range(*range_)
+    w = data_weight(path, range=a_b)
+    record = {
+        "description": w.description,
+        **w.info,
+        "range": "given" if tail is None else f"auto: the {tail:g} and {1 - tail:g} quantiles",
+        "quantile": tail,
+    }
+    return a_b, w, record
+
+
+def apply_sigma(fit: Fit, sigma: float, data: dict[str, Any] | None = None) -> Fit:
+    """The fit with its moments for X ~ N(0, sigma^2) and the data-weight record."""
+    import dataclasses
+
+    from actfit.fit import fit_moments, jsonable
+
+    if sigma != 1.0:
+        fit = dataclasses.replace(fit, moments=fit_moments(fit.target, fit.rational, sigma))
+    if data is not None:
+        fit = dataclasses.replace(fit, settings={**fit.settings, "weight_data": jsonable(data)})
+    return fit
 
 
 def resolve(target: str, params: list[str] | None, slope: float | None) -> Target:

@@ -15,10 +15,14 @@ from actfit.cli.app import (
     OutOpt,
     ParamOpt,
     PlotOpt,
+    RangeAutoOpt,
     RangeOpt,
+    SigmaOpt,
     SlopeOpt,
     TargetArg,
+    apply_sigma,
     command,
+    data_inputs,
     emit,
     fit_inputs,
     fit_label,
@@ -65,6 +69,16 @@ def _parse_coeffs(coeffs: str) -> StorageFormat:
     return parse_format(coeffs)
 
 
+def _check_sigma(sigma: float) -> None:
+    """Fail on a bad --sigma before any fitting."""
+    import math
+
+    from actfit.errors import ParameterError
+
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise ParameterError(f"--sigma must be a positive finite number, got {sigma:g}; e.g. 1")
+
+
 @command("targets", "actfit targets")
 def targets_cmd() -> None:
     """List the registry's targets with their formulas and parameters."""
@@ -89,25 +103,31 @@ def lsq_cmd(
         typer.Option(
             "--weight",
             metavar="WEIGHT",
-            help="uniform, normal[:MU,SIGMA] or a density expression in x, e.g. 'exp(-x^2/2)'.",
+            help="uniform, normal[:MU,SIGMA], a density expression in x, e.g. 'exp(-x^2/2)', "
+            "or data:FILE (the density of recorded pre-activations, .npy/.npz/.pt; "
+            "with --range auto[:TAIL] the range is their TAIL quantiles, default 0.001).",
         ),
     ] = "uniform",
     coeffs: CoeffsOpt = "float64",
+    sigma: SigmaOpt = 1.0,
     out: OutOpt = None,
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
     allow_poles: AllowPolesOpt = False,
+    range_auto: RangeAutoOpt = None,
 ) -> None:
     """Least-squares rational fit: the global optimum of the L2 error on the range."""
     from actfit.approx.lsq import fit_lsq
 
     _parse_coeffs(coeffs)
+    _check_sigma(sigma)
+    range_, w, data = data_inputs(weight, range_auto, range_)
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = run_fit(
         fit_lsq, fit_label("lsq", tgt, m_n, form), tgt, m_n, a_b,
-        form=form, weight=weight, allow_poles=allow_poles,
+        form=form, weight=w, allow_poles=allow_poles,
     )
-    emit(_stored(fit, coeffs), out, as_json, plot)
+    emit(apply_sigma(_stored(fit, coeffs), sigma, data), out, as_json, plot)
 
 
 @command("pade", "actfit pade gelu --order 4,4 --exact")
@@ -132,6 +152,7 @@ def pade_cmd(
             "--exact", metavar="", help="Also print the coefficients as exact fractions (p/q)."
         ),
     ] = False,
+    sigma: SigmaOpt = 1.0,
     out: OutOpt = None,
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
@@ -142,11 +163,13 @@ def pade_cmd(
 
     from actfit.approx.pade import fit_pade
 
+    _check_sigma(sigma)
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = run_fit(
         fit_pade, fit_label("pade", tgt, m_n, form), tgt, m_n,
         center=center, range=a_b, form=form, allow_poles=allow_poles, exact=exact,
     )
+    fit = apply_sigma(fit, sigma)
     emit(fit, out, as_json, plot)
     if not as_json:
         from actfit.render import pade_notes
@@ -170,7 +193,8 @@ def minimax_cmd(
             "--weight",
             metavar="WEIGHT",
             help="uniform, relative[:FLOOR] (|f-r|/max(|f|,FLOOR); default FLOOR 1e-3 max|f|), "
-            "normal[:MU,SIGMA] or a positive weight expression in x.",
+            "normal[:MU,SIGMA], a positive weight expression in x, or data:FILE (the density "
+            "of recorded pre-activations; with --range auto[:TAIL]).",
         ),
     ] = "uniform",
     pole_free: Annotated[
@@ -182,18 +206,22 @@ def minimax_cmd(
         ),
     ] = False,
     coeffs: CoeffsOpt = "float64",
+    sigma: SigmaOpt = 1.0,
     out: OutOpt = None,
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
     allow_poles: AllowPolesOpt = False,
+    range_auto: RangeAutoOpt = None,
 ) -> None:
     """Best uniform (minimax) rational fit, with a certified lower bound on the best error."""
     from actfit.approx.minimax import fit_minimax
 
     _parse_coeffs(coeffs)
+    _check_sigma(sigma)
+    range_, w, data = data_inputs(weight, range_auto, range_)
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = run_fit(
         fit_minimax, fit_label("minimax", tgt, m_n, form), tgt, m_n, a_b,
-        form=form, weight=weight, pole_free=pole_free, allow_poles=allow_poles,
+        form=form, weight=w, pole_free=pole_free, allow_poles=allow_poles,
     )
-    emit(_stored(fit, coeffs), out, as_json, plot)
+    emit(apply_sigma(_stored(fit, coeffs), sigma, data), out, as_json, plot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from actfit.cli.app import (
     ParamOpt,
     PlotOpt,
     RangeOpt,
+    SigmaOpt,
     SlopeOpt,
     bytes_writer,
     check_outputs,
@@ -36,7 +38,8 @@ def check_cmd(
         typer.Argument(
             metavar="FILE",
             help="Coefficient file: actfit .json/.npz or tables, rational_activations config, "
-            "KAT-style JSON (or use --numerator/--denominator).",
+            "KAT-style JSON, a state_dict .pt of RationalActivation modules (or use "
+            "--numerator/--denominator).",
         ),
     ] = None,
     all_tables: Annotated[
@@ -97,6 +100,7 @@ def check_cmd(
             "arithmetic); exit 2 for a target without an interval enclosure.",
         ),
     ] = False,
+    sigma: SigmaOpt = 1.0,
     as_json: JsonOpt = False,
     plot: PlotOpt = None,
 ) -> None:
@@ -110,12 +114,20 @@ def check_cmd(
     """
     from rich.console import Console
 
-    from actfit.check import check_coefficients, check_file, count_statuses, results_document
+    from actfit.check import (
+        check_coefficients,
+        check_file,
+        count_statuses,
+        results_document,
+        with_sigma,
+    )
     from actfit.errors import ParameterError
     from actfit.export import dumps, write_all
     from actfit.options import check_range
 
     a_b = check_range(*range_) if range_ is not None else None
+    if not (math.isfinite(sigma) and sigma > 0):
+        raise ParameterError(f"--sigma must be a positive finite number, got {sigma:g}; e.g. 1")
     check_outputs(None, plot)
     tgt = resolve(target, param, slope) if target is not None else None
     if target is None and (param or slope is not None):
@@ -145,6 +157,8 @@ def check_cmd(
             file, name=name, all_tables=all_tables, form=form, target=tgt, range=a_b, tol=tol,
             prove=prove,
         )
+    if sigma != 1.0:
+        results = with_sigma(results, sigma)
     fits = [r.fit for r in results if r.fit is not None]
     if plot is not None and fits:
         write_all([(plot, plot_writer(fits))])
@@ -276,7 +290,8 @@ def table_cmd(
             "--format",
             metavar="FORMAT",
             help="Also write next to --out: rational_activations (X.rational_activations.json), "
-            "md (X.md), tex (X.tex). Repeatable.",
+            "kat (X.kat.json, KAT's init.json; form safe only), md (X.md), tex (X.tex). "
+            "Repeatable.",
         ),
     ] = None,
     as_json: Annotated[
@@ -299,6 +314,15 @@ def table_cmd(
     form_names = parse_forms(forms or ["safe"])
     a_b = check_range(*range_)
     planned = plan_table_outputs(out, formats or [])
+    if "kat" in (formats or []):
+        from actfit.errors import FormError
+
+        others = [f for f in form_names if f != "safe"]
+        if others:
+            raise FormError(
+                f"--format kat writes form safe only (KAT's kernels evaluate 1 + Σ|b_k||x|^k), "
+                f"but --form asks for {', '.join(others)}; use --form safe"
+            )
     check_outputs(None, plot)
     with table_progress(Console(stderr=True), f"table {method}") as progress:
         fits = fit_table(

@@ -23,9 +23,11 @@ import numpy as np
 
 from actfit import __version__
 from actfit.approx.metrics import ErrorReport
+from actfit.approx.moments import MomentReport, Moments
 from actfit.approx.poles import PoleReport
+from actfit.approx.tails import TailReport
 from actfit.errors import ActfitError, FileFormatError
-from actfit.fit import Certificate, Fit, jsonable
+from actfit.fit import Certificate, Fit, fit_moments, fit_tail, jsonable
 from actfit.rational import Rational, normalize_form
 from actfit.targets import from_dict as target_from_dict
 
@@ -80,6 +82,8 @@ def to_document(fit: Fit) -> dict[str, Any]:
         "poles": fit.poles.to_dict(),
         "certificate": None if fit.certificate is None else fit.certificate.to_dict(),
         "provenance": fit.provenance,
+        "tail": None if fit.tail is None else fit.tail.to_dict(),
+        "moments": None if fit.moments is None else fit.moments.to_dict(),
     }
     return jsonable(doc)
 
@@ -100,6 +104,50 @@ def _floats(value: Any, source: str, key: str) -> list[float]:
     if not all(math.isfinite(v) for v in out):
         raise _bad(source, f"'{key}' holds a non-finite number")
     return out
+
+
+def _number(v: Any) -> float | None:
+    """A float of a report, written by :func:`jsonable` (``"inf"`` strings), or None."""
+    return None if v is None else float(v)
+
+
+def _moments(d: dict[str, Any]) -> Moments:
+    return Moments(
+        sigma=float(d["sigma"]),
+        value_at_0=float(d["value_at_0"]),
+        slope_at_0=float(d["slope_at_0"]),
+        mean=_number(d["mean"]),
+        second=_number(d["second"]),
+        variance=_number(d["variance"]),
+        gain=_number(d["gain"]),
+        init_gain=_number(d["init_gain"]),
+        note=str(d.get("note", "")),
+    )
+
+
+def _moment_report(d: Any) -> MomentReport:
+    if not isinstance(d, dict):
+        raise TypeError("'moments' must be an object")
+    return MomentReport(
+        sigma=float(d["sigma"]), rational=_moments(d["rational"]), target=_moments(d["target"])
+    )
+
+
+def _tail_and_moments(
+    doc: dict[str, Any], rational: Rational, target: Any, rng: tuple[float, float],
+    errors: ErrorReport, poles: PoleReport,
+) -> tuple[TailReport, MomentReport | None]:
+    """The recorded tail and moment reports; recomputed for documents written before actfit
+    recorded them (they depend on the coefficients and target only)."""
+    if doc.get("tail") is not None:
+        tail = TailReport.from_dict(doc["tail"])
+    else:
+        tail = fit_tail(target, rational, rng, errors, poles)
+    if "moments" in doc:
+        moments = None if doc["moments"] is None else _moment_report(doc["moments"])
+    else:
+        moments = fit_moments(target, rational)
+    return tail, moments
 
 
 def from_document(doc: Any, source: str = "document") -> Fit:
@@ -153,7 +201,8 @@ def from_document(doc: Any, source: str = "document") -> Fit:
         poles = PoleReport.from_dict(doc["poles"])
         cert = doc.get("certificate")
         certificate = None if cert is None else Certificate.from_dict(cert)
-    except (KeyError, TypeError, ValueError) as exc:
+        tail, moments = _tail_and_moments(doc, rational, target, (lo, hi), errors, poles)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise _bad(source, f"malformed report ({type(exc).__name__}: {exc})") from None
     if poles.form != form:
         raise _bad(source, f"the pole report is for form {poles.form!r} but the table is {form!r}")
@@ -179,6 +228,8 @@ def from_document(doc: Any, source: str = "document") -> Fit:
         poles=poles,
         certificate=certificate,
         provenance=provenance,
+        tail=tail,
+        moments=moments,
     )
 
 

@@ -11,6 +11,8 @@ Writers for other consumers (:func:`write_table`):
   {init_w_numerator, init_w_denominator, ub, lb}}}``), loadable by rational_activations and by
   ``actfit check``. Forms map to versions ``plain`` -> N, ``safe`` -> A, ``abs`` -> B,
   ``abs_offset`` -> C.
+* ``kat`` — KAT's ``init.json`` (``{name: {init_w_numerator, init_w_denominator, ub, lb}}``,
+  see :mod:`actfit.export.kat`), from safe-form fits only: KAT's kernels evaluate that form.
 * ``md`` / ``tex`` — a Markdown or LaTeX (booktabs) table of coefficients and errors, one row
   per fit, for papers and READMEs. Coefficients are rounded to ``digits`` significant digits;
   the JSON file holds the exact values.
@@ -35,6 +37,7 @@ from actfit.export.document import (
     tables_document,
 )
 from actfit.export.io import atomic_write, check_output_path, read_document
+from actfit.export.kat import to_kat
 from actfit.export.names import activation_name, describe
 
 if TYPE_CHECKING:
@@ -52,17 +55,20 @@ __all__ = [
     "table_bytes",
     "table_path",
     "tables_document",
+    "to_kat",
     "to_latex",
     "to_markdown",
     "to_rational_activations",
     "write_table",
 ]
 
-TABLE_FORMATS = ("actfit", "rational_activations", "md", "tex")
+TABLE_FORMATS = ("actfit", "rational_activations", "kat", "md", "tex")
 EXTRA_FORMATS = TABLE_FORMATS[1:]
 """The formats written next to the main ``actfit`` table file."""
 _VERSIONS = {"plain": "N", "safe": "A", "abs": "B", "abs_offset": "C"}
-_SUFFIX = {"actfit": ".json", "rational_activations": ".json", "md": ".md", "tex": ".tex"}
+_SUFFIX = {
+    "actfit": ".json", "rational_activations": ".json", "kat": ".json", "md": ".md", "tex": ".tex",
+}
 
 
 # ---- actfit.tables ---------------------------------------------------------------------------
@@ -224,8 +230,8 @@ def _check_table_path(path: str | os.PathLike[str], fmt: str) -> Path:
 def table_path(out: str | os.PathLike[str], fmt: str) -> Path:
     """Return the file ``write_table`` uses for ``fmt`` next to the main output ``out``.
 
-    ``pau.json`` gives ``pau.json`` (actfit), ``pau.rational_activations.json``, ``pau.md`` and
-    ``pau.tex``.
+    ``pau.json`` gives ``pau.json`` (actfit), ``pau.rational_activations.json``,
+    ``pau.kat.json``, ``pau.md`` and ``pau.tex``.
 
     Raises:
         OutputPathError: an unknown format.
@@ -237,8 +243,8 @@ def table_path(out: str | os.PathLike[str], fmt: str) -> Path:
     p = Path(out)
     if fmt == "actfit":
         return p
-    if fmt == "rational_activations":
-        return p.with_name(f"{p.stem}.rational_activations.json")
+    if fmt in ("rational_activations", "kat"):
+        return p.with_name(f"{p.stem}.{fmt}.json")
     if fmt not in TABLE_FORMATS:
         raise _unknown_format(fmt, TABLE_FORMATS)
     return p.with_suffix(_SUFFIX[fmt])
@@ -305,6 +311,7 @@ def table_bytes(fits: Sequence[Fit], fmt: str = "actfit", *, digits: int = 10) -
     Raises:
         OutputPathError: unknown format.
         FileFormatError: no fits.
+        FormError: ``kat`` and a fit that is not in form safe.
     """
     if fmt not in TABLE_FORMATS:
         raise _unknown_format(fmt, TABLE_FORMATS)
@@ -314,6 +321,8 @@ def table_bytes(fits: Sequence[Fit], fmt: str = "actfit", *, digits: int = 10) -
         text = dumps(tables_document(fits))
     elif fmt == "rational_activations":
         text = dumps(to_rational_activations(fits), indent=1)
+    elif fmt == "kat":
+        text = dumps(to_kat(fits), indent=4)
     elif fmt == "md":
         text = to_markdown(fits, digits)
     else:
