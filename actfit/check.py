@@ -33,6 +33,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ from actfit.export.readers import (
 from actfit.fit import Fit, fit_moments, jsonable
 from actfit.options import DEFAULT_RANGE
 from actfit.rational import FORMS, Rational, normalize_form
+from actfit.roots import isolate_real_roots
 
 if TYPE_CHECKING:
     from actfit.targets import Target
@@ -194,6 +196,38 @@ def _other_form_hint(fit: Fit, tol: float) -> str | None:
     )
 
 
+def _check_representable_poles(fit: Fit) -> None:
+    """Refuse a denominator with a real zero beyond the float64 range (``+-inf`` as a float).
+
+    Such a zero comes from a leading coefficient so small (subnormal) that ``Q`` of the stored
+    coefficients has a root past 1.8e308: no float input reaches it, but no float can name it,
+    and a report would have to write it as "-inf".
+
+    Raises:
+        ParameterError: such a zero exists; the message names the coefficient and the zero.
+    """
+    poles = fit.poles.poles_on_real_line
+    if all(math.isfinite(p) for p in poles):
+        return
+    den = fit.rational.denominator_polynomial()
+    k = int(np.flatnonzero(den)[-1])
+    lead = float(den[k])
+    kind = "subnormal" if abs(lead) < np.finfo(np.float64).tiny else "too small"
+    big = [lo + (hi - lo) / 2 for lo, hi in isolate_real_roots(den)]
+    huge = [v for v in big if abs(v) > np.finfo(np.float64).max]
+    ctx = Context(prec=3)
+    where = ", ".join(
+        f"{ctx.divide(ctx.create_decimal(v.numerator), ctx.create_decimal(v.denominator)):e}"
+        for v in huge
+    )
+    name = f"b{k}" if fit.rational.form != "abs_offset" else f"b{k} (b0..bn)"
+    raise ParameterError(
+        f"the denominator's leading coefficient {name} = {lead:.3g} is {kind}: Q has a real "
+        f"zero beyond the float64 range (about {where}); drop that coefficient (use a lower "
+        "degree) or give it a normal value"
+    )
+
+
 def prove_fit(fit: Fit, *, rtol: float = 1e-6) -> dict[str, Any]:
     """Prove the max error of a table on its range and the minimum of ``|Q|`` there.
 
@@ -267,9 +301,11 @@ def check_fit(
         rtol: the relative tightness asked of the proven enclosure.
 
     Raises:
-        ParameterError: ``tol`` is negative or not finite.
+        ParameterError: ``tol`` is negative or not finite, or ``Q`` has a real zero beyond the
+            float64 range (a subnormal leading coefficient).
         NoEnclosureError: ``prove`` and a target without an interval enclosure.
     """
+    _check_representable_poles(fit)
     if tol is not None:
         if not (math.isfinite(tol) and tol >= 0):
             raise ParameterError(f"--tol must be a finite number >= 0, got {tol}; e.g. --tol 1e-3")

@@ -107,6 +107,7 @@ def _reports(fit: Fit) -> Table:
     table.add_row("poles", poles)
     table.add_row("min |Q| on range", f"{p.min_abs_q:.6g} at x = {p.min_abs_q_at:.6g}")
     table.add_row("pole check", p.method)
+    _conditioning_rows(table, fit)
     if fit.certificate is not None:
         c = fit.certificate
         gap = "n/a" if c.gap is None else f"{c.gap:.2e}"
@@ -189,6 +190,21 @@ def _moment_rows(fit: Fit) -> Table | None:
     return table
 
 
+def _conditioning_rows(table: Table, fit: Fit) -> None:
+    """The conditioning of the evaluation: Q, digits lost per dtype, complex zeros, warnings."""
+    c = fit.poles.conditioning
+    if c is None:
+        return
+    table.add_row("conditioning", f"Q: {c.q_text()}")
+    table.add_row("digits lost", c.digits_text())
+    f64 = [d for d in c.dtypes if d.dtype == "float64"]
+    if f64:
+        table.add_row("float64 eval.", f"adds at most {f64[0].bound:.3e} to the exact error")
+    table.add_row("complex zeros" if c.complex_zero is not None else "", c.zeros_text())
+    for w in fit.poles.warnings():
+        table.add_row("", Text(f"! {w}", style="yellow"))
+
+
 def fit_panel(fit: Fit) -> Panel:
     """Return a panel with the fit's header, coefficient table, error and pole reports."""
     m, n = fit.order
@@ -244,6 +260,10 @@ def validation_table(report: ValidationReport) -> Table:
                 f"{r.tol_target:.2e}, grad x <= {r.tol_grad_x:g}, grad c. <= "
                 f"{r.tol_grad_coeff:g}, NaN/Inf = 0"
                 for r in report.rows
+            )
+            + escape(
+                (f"\nconditioning: {report.conditioning}" if report.conditioning else "")
+                + "".join(f"\n! {w}" for w in report.conditioning_warnings)
             )
         ),
         caption_justify="left",
@@ -390,8 +410,12 @@ def _proven_lines(p: dict) -> Text:
     return text
 
 
-def check_verdict(r: CheckResult) -> Text:
-    """Return the verdict of one check: PASS/FAIL/SKIP, error vs tolerance, problems, warnings."""
+def check_verdict(r: CheckResult, *, conditioning: bool = True) -> Text:
+    """Return the verdict of one check: PASS/FAIL/SKIP, error vs tolerance, problems, warnings.
+
+    With ``conditioning`` (off under a fit panel, which shows them) the conditioning line and
+    its warnings follow.
+    """
     text = Text()
     text.append(f"{r.status.upper()}", style=_VERDICT_STYLE[r.status])
     if r.fit is not None:
@@ -404,6 +428,10 @@ def check_verdict(r: CheckResult) -> Text:
         text.append(f"\n  ✗ {p}", style="red")
     for w in r.warnings:
         text.append(f"\n  ! {cli_warning(w)}", style="yellow")
+    if conditioning and r.fit is not None and r.fit.poles.conditioning is not None:
+        text.append(f"\n  conditioning: {r.fit.poles.conditioning.summary()}")
+        for w in r.fit.poles.warnings():
+            text.append(f"\n  ! {w}", style="yellow")
     text.append(_tail_lines(r))
     for w in () if r.kat is None else r.kat["warnings"]:
         text.append(f"\n  ! KAT: {w}", style="yellow")
@@ -466,7 +494,11 @@ def check_report(
     if all_tables:
         out.extend(check_records(results) if records else [check_summary(results)])
         for r in results:
-            if r.status != "pass" or any("pole" in w for w in r.warnings):
+            if (
+                r.status != "pass"
+                or any("pole" in w for w in r.warnings)
+                or (r.fit is not None and r.fit.poles.warnings())
+            ):
                 out.append(Text.assemble(Text(f"{r.key}:", style="bold"), " ", check_verdict(r)))
         counts = count_statuses(results)
         out.append(
@@ -476,7 +508,7 @@ def check_report(
         for r in results:
             if r.fit is not None:
                 out.append(fit_panel(r.fit))
-            out.append(check_verdict(r))
+            out.append(check_verdict(r, conditioning=r.fit is None))
     return out
 
 

@@ -57,3 +57,13 @@ def test_pole_report_safe_is_pole_free() -> None:
     assert rep.pole_free and rep.pole_free_on_range
     assert rep.min_abs_q == pytest.approx(1.0)
     assert rep.to_dict()["pole_free"] is True
+
+
+def test_pole_report_carries_conditioning_and_no_warning_for_a_pole_on_range() -> None:
+    from actfit.approx.poles import pole_report
+    from actfit.rational import Rational
+
+    on_range = pole_report(Rational([1.0], [-1.0], "plain"), -3.0, 3.0)  # Q = 1 - x: pole at 1
+    assert on_range.poles_on_range == (1.0,) and on_range.conditioning is not None
+    assert on_range.warnings() == []  # the pole itself is the problem, reported as such
+    assert "conditioning" in on_range.to_dict()

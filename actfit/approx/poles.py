@@ -5,6 +5,11 @@ coefficient is taken as the exact binary rational it stands for and the zeros ar
 certified arithmetic (FLINT/Arb), so the count is exact and "pole-free on the real line" is a
 proven statement about the stored coefficients. ``safe`` and ``abs`` denominators are >= 1 by
 construction. The minimum of ``|Q|`` on the range is found by a grid and a bounded local search.
+
+"Pole-free" is a statement about real zeros only. How well the table *evaluates* on the range
+(the condition of ``Q``, a rounding-error bound per dtype, how close the complex zeros of ``Q``
+come) is :attr:`PoleReport.conditioning`, from :mod:`actfit.approx.conditioning`; its
+:meth:`PoleReport.warnings` name the dtypes that lose more than half of their digits.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from actfit.approx.conditioning import Conditioning, assess_conditioning
 from actfit.approx.extrema import refine_maxima
 from actfit.rational import Rational
 from actfit.roots import count_real_roots, real_roots
@@ -35,6 +41,8 @@ class PoleReport:
         min_abs_q: minimum of ``|Q|`` on the range (0 when a pole is on it).
         min_abs_q_at: where that minimum is reached.
         method: how the statement was obtained.
+        conditioning: how well the table evaluates on the range per dtype, and how close the
+            complex zeros of ``Q`` come (None in reports read from files that predate it).
     """
 
     form: str
@@ -43,6 +51,7 @@ class PoleReport:
     min_abs_q: float
     min_abs_q_at: float
     method: str
+    conditioning: Conditioning | None = None
 
     @property
     def pole_free_on_range(self) -> bool:
@@ -53,6 +62,12 @@ class PoleReport:
     def pole_free(self) -> bool:
         """True when ``Q`` has no zero on the whole real line."""
         return not self.poles_on_real_line
+
+    def warnings(self) -> list[str]:
+        """The conditioning warnings (none when a pole is on the range: that is the problem)."""
+        if self.conditioning is None or self.poles_on_range:
+            return []
+        return self.conditioning.warnings()
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON-ready dictionary used in result documents."""
@@ -65,6 +80,11 @@ class PoleReport:
             "min_abs_q": self.min_abs_q,
             "min_abs_q_at": self.min_abs_q_at,
             "method": self.method,
+            **(
+                {}
+                if self.conditioning is None
+                else {"conditioning": self.conditioning.to_dict()}
+            ),
         }
 
     @classmethod
@@ -77,6 +97,11 @@ class PoleReport:
             min_abs_q=float(d["min_abs_q"]),  # type: ignore[arg-type]
             min_abs_q_at=float(d["min_abs_q_at"]),  # type: ignore[arg-type]
             method=str(d["method"]),
+            conditioning=(
+                Conditioning.from_dict(d["conditioning"])  # type: ignore[arg-type]
+                if d.get("conditioning") is not None
+                else None
+            ),
         )
 
 
@@ -98,7 +123,8 @@ def pole_report(rational: Rational, a: float, b: float) -> PoleReport:
 
     For ``plain`` the real zeros of ``Q`` come from exact root isolation
     (:func:`actfit.roots.real_roots`); ``safe`` and ``abs`` denominators are >= 1 by construction
-    (``abs_offset``, read from other projects' tables, is >= 0.1).
+    (``abs_offset``, read from other projects' tables, is >= 0.1). The conditioning of the
+    evaluation comes with it (:func:`actfit.approx.conditioning.assess_conditioning`).
     """
     if rational.form != "plain":
         min_q, at = _min_abs_q(rational, a, b)
@@ -108,6 +134,7 @@ def pole_report(rational: Rational, a: float, b: float) -> PoleReport:
             poles_on_real_line=(),
             min_abs_q=min_q,
             min_abs_q_at=at,
+            conditioning=assess_conditioning(rational, a, b, min_abs_q=min_q, min_abs_q_at=at),
             method=(
                 "abs_offset form (version C): Q >= 0.1 on the real line by construction"
                 if rational.form == "abs_offset"
@@ -127,4 +154,5 @@ def pole_report(rational: Rational, a: float, b: float) -> PoleReport:
         min_abs_q=min_q,
         min_abs_q_at=at,
         method=_PLAIN_METHOD,
+        conditioning=assess_conditioning(rational, a, b, min_abs_q=min_q, min_abs_q_at=at),
     )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from actfit.approx.conditioning import assess_conditioning
 from actfit.check import select_entries
 from actfit.errors import FileFormatError, ParameterError
 from actfit.export.readers import entry_fit, external_fit, read_tables
@@ -111,7 +112,12 @@ class DtypeReport:
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """Per-dtype results of ``validate`` for one table on one device."""
+    """Per-dtype results of ``validate`` for one table on one device.
+
+    ``conditioning`` is the one-line worst-case rounding analysis of the table on its range
+    (:meth:`actfit.approx.conditioning.Conditioning.summary`) and ``conditioning_warnings`` the
+    dtypes that may lose more than half of their digits there.
+    """
 
     source: str
     device: str
@@ -120,6 +126,8 @@ class ValidationReport:
     order: tuple[int, int]
     range: tuple[float, float]
     rows: tuple[DtypeReport, ...] = field(default_factory=tuple)
+    conditioning: str = ""
+    conditioning_warnings: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -424,6 +432,9 @@ def validate(
                 _dtype_row(torch, dname, fit, form, coeffs, dev, grid64, upstream, numel, peak)
             )
     device_name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+    # The worst-case rounding analysis of the same table (float64, float32, bfloat16), so that a
+    # dtype row that fails near a near-pole of Q is explained.
+    cond = fit.poles.conditioning or assess_conditioning(rat, float(lo), float(hi))
     return ValidationReport(
         source=label,
         device=str(dev),
@@ -432,4 +443,8 @@ def validate(
         order=rat.degree,
         range=(float(lo), float(hi)),
         rows=tuple(rows),
+        conditioning=cond.summary(),
+        conditioning_warnings=tuple(
+            [] if fit.poles.poles_on_range else cond.warnings()
+        ),
     )

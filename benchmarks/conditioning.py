@@ -1,0 +1,143 @@
+"""Benchmark of the conditioning report over the minimax sweep (issue 18: near-poles).
+
+Every registry target (``benchmarks/minimax.py``'s list) at orders [2,2] .. [8,8], plain form,
+``allow_poles=True``, on [-3, 3] and [0, 4]: per fit, ``min |Q|`` on the range, the condition of
+``Q``, the worst-case digits lost in float64 / float32 / bfloat16
+(:mod:`actfit.approx.conditioning`, Higham 2002 §5.1) and the distance of the nearest complex zero
+of ``Q`` to the range. A table is *below the float32 threshold* when float32 evaluation may lose
+more than half of its digits (the report's warning). Figures go to
+``benchmarks/results/conditioning.json`` and ``.md``.
+
+Run with ``.venv/bin/python benchmarks/conditioning.py [--jobs 2] [--targets gelu tanh]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ORDERS = [(k, k) for k in range(2, 9)]
+RANGES = [(-3.0, 3.0), (0.0, 4.0)]
+
+
+def _one(args: tuple[str, int, int, float, float]) -> dict:
+    name, m, n, a, b = args
+    from actfit.approx.minimax import fit_minimax
+    from actfit.targets import get_target
+
+    row: dict = {"target": name, "order": [m, n], "range": [a, b]}
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = fit_minimax(get_target(name), (m, n), (a, b), form="plain", allow_poles=True)
+    except Exception as exc:  # a benchmark records failures and goes on
+        row.update(status="error", error=f"{type(exc).__name__}: {exc}")
+        return row
+    p, c = fit.poles, fit.poles.conditioning
+    row.update(
+        status=fit.certificate.status if fit.certificate else "none",
+        seconds=time.perf_counter() - t0,
+        max_abs=fit.errors.max_abs,
+        poles_on_range=len(p.poles_on_range),
+        real_poles=len(p.poles_on_real_line),
+        min_abs_q=p.min_abs_q,
+        cond_q=c.cond_q,
+        digits_lost={d.dtype: d.digits_lost for d in c.dtypes},
+        bound={d.dtype: d.bound for d in c.dtypes},
+        warns={d.dtype: d.warns for d in c.dtypes},
+        complex_zero=c.complex_zero,
+        complex_zero_distance=c.complex_zero_distance,
+        f64_bound_vs_error=(c.dtype("float64").bound / fit.errors.max_abs)
+        if fit.errors.max_abs > 0
+        else None,
+    )
+    return row
+
+
+def _fmt(v: float | None, spec: str = ".2e") -> str:
+    if v is None:
+        return "-"
+    return "inf" if math.isinf(v) else format(v, spec)
+
+
+def _render(meta: dict, rows: list[dict], path: Path) -> None:
+    ok = [r for r in rows if r["status"] != "error"]
+    clean = [r for r in ok if not r["poles_on_range"]]
+    below = [r for r in clean if r["warns"]["float32"]]
+    f64 = [r for r in clean if r["warns"]["float64"]]
+    useless = [r for r in clean if math.isinf(r["bound"]["float32"])]
+    lines = [
+        "# Conditioning of the minimax sweep (plain form, allow_poles)",
+        "",
+        f"{len(rows)} fits ({meta['targets']} targets x orders [2,2]..[8,8] x ranges "
+        f"[-3,3], [0,4]), {meta['seconds']:.0f} s on {meta['machine']}; "
+        f"{len(rows) - len(ok)} errors, {len(ok) - len(clean)} with a real pole on the range.",
+        "",
+        f"Of the {len(clean)} tables with no pole on the range, **{len(below)} are below the "
+        "float32 threshold** (float32 may lose more than half of its 7.2 digits), "
+        f"{len(useless)} of them with an infinite float32 bound (the computed Q may vanish); "
+        f"{len(f64)} lose more than half of float64's digits.",
+        "",
+        "| target | order | range | status | max err | min abs Q | cond Q | lost f64 | lost f32 "
+        "| lost bf16 | complex zero dist. | f32 warns |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if r["status"] == "error":
+            lines.append(f"| {r['target']} | {r['order']} | {r['range']} | error | "
+                         f"{r['error'][:60]} |||||||")
+            continue
+        lost = r["digits_lost"]
+        lines.append(
+            f"| {r['target']} | [{r['order'][0]},{r['order'][1]}] | "
+            f"[{r['range'][0]:g},{r['range'][1]:g}] | {r['status']} | {_fmt(r['max_abs'])} | "
+            f"{_fmt(r['min_abs_q'])} | {_fmt(r['cond_q'])} | {lost['float64']:.1f} | "
+            f"{lost['float32']:.1f} | {lost['bfloat16']:.1f} | "
+            f"{_fmt(r['complex_zero_distance'], '.3g')} | "
+            f"{'POLE' if r['poles_on_range'] else ('yes' if r['warns']['float32'] else '')} |"
+        )
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--targets", nargs="*", default=None)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args()
+    from actfit.targets import list_targets
+
+    names = args.targets or [t.name for t in list_targets()]
+    tasks = [(t, m, n, a, b) for t in names for m, n in ORDERS for a, b in RANGES]
+    t0 = time.perf_counter()
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            rows = list(pool.map(_one, tasks, chunksize=2))
+    else:
+        rows = [_one(t) for t in tasks]
+    meta = {
+        "targets": len(names),
+        "seconds": time.perf_counter() - t0,
+        "machine": f"{platform.machine()}, {args.jobs} job(s)",
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    from actfit.fit import jsonable
+
+    (args.out / "conditioning.json").write_text(
+        json.dumps({"meta": meta, "rows": jsonable(rows)}, indent=1) + "\n"
+    )
+    _render(meta, rows, args.out / "conditioning.md")
+
+
+if __name__ == "__main__":
+    main()
