@@ -440,6 +440,11 @@ def test_smooth_at_float64_resolution_against_40_digits() -> None:
             for x in xs
         )
     assert float(worst) <= 5e-14  # the stored monomial table keeps the accuracy
+    # A gap above 1e-3 that is rounding: upper - lower within 4x the float64 evaluation noise.
+    fit = _fit("tanh", (6, 6), (-1.0, 1.0))
+    cert = fit.certificate
+    assert cert.status == "global" and cert.upper < 2e-13 and cert.lower <= cert.upper
+    assert "At float64 resolution: upper - lower" in cert.detail
 
 
 def test_min_q_floor_on_the_hardswish_case() -> None:
