@@ -107,7 +107,7 @@ def _cell(name: str, rng: tuple[float, float], order: tuple[int, int]) -> dict:
             fit = fit_minimax(target, order, rng, form="plain", allow_poles=True)
         c = fit.certificate
         row.update(seconds=time.perf_counter() - t0, status=c.status, upper=c.upper,
-                   lower=c.lower, gap=c.gap, detail=c.detail[:160])
+                   lower=c.lower, gap=c.gap, detail=c.detail)
     except Exception as exc:  # a benchmark records failures and goes on
         row.update(seconds=time.perf_counter() - t0, status="error", error=str(exc)[:200])
     t1 = time.perf_counter()
@@ -122,7 +122,12 @@ def _verdict(row: dict) -> str:
     if row["status"] == "error":
         return "ERROR"
     ok = row["status"] == "global" and row["gap"] is not None and row["gap"] <= GAP_GOAL
-    return "ok" if ok else "MISS"
+    if ok:
+        return "ok"
+    detail = row.get("detail", "")
+    if row["status"] == "global" and ("rounding level" in detail or "At float64" in detail):
+        return "float64"
+    return "MISS"
 
 
 def _fmt(v, spec: str) -> str:
@@ -133,7 +138,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    ap.add_argument("--render", action="store_true", help="rewrite the .md from the .json")
     args = ap.parse_args()
+    if args.render:
+        doc = json.loads((Path(args.out) / "minimax-grid.json").read_text())
+        for row in doc["rows"]:
+            row["verdict"] = _verdict(row)
+        _write(doc["rows"], doc["wall_seconds"], Path(args.out))
+        return
     cells = [(t, r, o) for o in TYPES for r in RANGES for t in TARGETS]
     cells += list(EXTRA)
     if args.quick:
@@ -148,18 +160,26 @@ def main() -> None:
               f"gap {_fmt(row.get('gap'), '.1e')} lp {row['lp_error']:.4e} "
               f"{row['seconds']:.2f}s", flush=True)
     wall = time.perf_counter() - started
-    out = Path(args.out)
+    _write(rows, wall, Path(args.out))
+
+
+def _write(rows: list[dict], wall: float, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     doc = {"machine": platform.platform(), "python": platform.python_version(),
            "wall_seconds": wall, "rows": rows}
     (out / "minimax-grid.json").write_text(json.dumps(doc, indent=1) + "\n")
     ok = sum(r["verdict"] == "ok" for r in rows)
+    f64 = sum(r["verdict"] == "float64" for r in rows)
     lines = [
         "# actfit minimax grid benchmark (plain form, allow_poles)",
         "",
         f"{len(rows)} cells, {wall:.0f} s wall on a shared 2-CPU machine; {ok} global with gap "
-        f"<= {GAP_GOAL:g}. lp: independent differential correction (scipy linprog) on a fixed "
-        "fine grid, error measured on a finer check grid; ratio = upper / lp.",
+        f"<= {GAP_GOAL:g}, {f64} global at float64 resolution. lp: independent differential "
+        "correction (scipy linprog) on a fixed "
+        "fine grid, error measured on a finer check grid; ratio = upper / lp. That LP (cold, "
+        "box |γ| <= 1) stalls near 1e-8 on smooth targets and short of the optimum at [8,8] "
+        "and beyond, so ratio << 1 there says only that actfit is lower; gap 1.0 with lower 0 "
+        "is the rounding-level certificate (at float64 resolution, figures in its detail).",
         "",
         "| target | range | order | status | upper | lower | gap | time s | lp | ratio | verdict |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
