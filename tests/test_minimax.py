@@ -361,3 +361,112 @@ def test_cli_user_errors_are_one_line(args: list[str]) -> None:
     res = runner.invoke(app, args)
     assert res.exit_code == 2
     assert res.output.strip().count("\n") == 0 and "error" in res.output
+
+
+# ---- high degree: kinked [8,8], float64 resolution, the floor on Q ---------------------------
+def _independent_lp(name: str, m: int, n: int, a: float, b: float) -> float:
+    """Differential correction written independently (scipy linprog, cold, box |γ| <= 1) on a
+    fixed grid graded toward the kinks; its max error on a finer check grid: an upper bound on
+    the best error, so a valid lower bound must lie below it."""
+    from numpy.polynomial import chebyshev as C
+    from scipy.optimize import linprog
+
+    target = get_target(name)
+
+    def grid(k: int, g: int) -> np.ndarray:
+        x = [0.5 * (a + b) - 0.5 * (b - a) * np.cos(np.linspace(0.0, np.pi, k))]
+        for c in target.kinks:
+            if a < c < b:
+                h = np.geomspace(1e-8, 1.0, g)
+                x += [c - h * (c - a), c + h * (b - c)]
+        return np.unique(np.clip(np.concatenate(x), a, b))
+
+    x = grid(1500, 40)
+    t = (2 * x - a - b) / (b - a)
+    f = target(x)
+    ps, ph = C.chebvander(t, m), C.chebvander(t, n)
+    al = np.linalg.lstsq(ps, f, rcond=None)[0]
+    ga = np.eye(n + 1)[0]
+    d = float(np.max(np.abs(f - ps @ al)))
+    for _ in range(40):
+        q = ph @ ga
+        rows = np.vstack([np.hstack([-ps, (f - d)[:, None] * ph, -q[:, None]]),
+                          np.hstack([ps, (-f - d)[:, None] * ph, -q[:, None]])])
+        bounds = [(None, None)] * (m + 1) + [(-1.0, 1.0)] * (n + 1) + [(None, None)]
+        res = linprog(np.eye(m + n + 3)[-1], A_ub=rows, b_ub=np.zeros(len(rows)), bounds=bounds)
+        if res.status != 0 or not np.all(ph @ res.x[m + 1 : -1] > 0):
+            break
+        a2, g2 = res.x[: m + 1], res.x[m + 1 : -1]
+        d2 = float(np.max(np.abs(f - (ps @ a2) / (ph @ g2))))
+        if not d2 < d * (1 - 1e-9):
+            break
+        al, ga, d = a2, g2, d2
+    xc = grid(20001, 200)
+    tc = (2 * xc - a - b) / (b - a)
+    return float(np.max(np.abs(target(xc) - C.chebval(tc, al) / C.chebval(tc, ga))))
+
+
+def test_kinked_8_8_is_certified_global() -> None:
+    # Before: "local", 3.28e-3 (differential correction stopped by its LP cap while the grid and
+    # continuum errors agreed); the best error is 1.4465e-3.
+    fit = _fit("relu", (8, 8), (-3.0, 3.0))
+    cert = fit.certificate
+    assert cert.status == "global" and cert.gap <= 1e-3, cert.detail
+    assert abs(cert.upper - 1.44647e-3) < 1e-7
+    lp = _independent_lp("relu", 8, 8, -3.0, 3.0)
+    assert cert.lower <= lp  # the lower bound is below an independently attained error
+    assert cert.upper <= lp * 1.001
+
+
+def test_smooth_at_float64_resolution_against_40_digits() -> None:
+    import mpmath
+
+    # Before: "local", 1.8e-10 (differential correction stalls); the Chebyshev-reference Remez
+    # start reaches the float64 resolution of the target (~5e-15 on [-3, 3]).
+    fit = _fit("swish", (8, 8), (-3.0, 3.0))
+    cert = fit.certificate
+    assert cert.status == "global" and cert.upper <= 5e-14
+    assert "At float64 resolution" in cert.detail
+    target = get_target("swish")
+    xs = np.linspace(-3.0, 3.0, 97) + 1e-3 * np.sin(np.arange(97))
+    xs = np.clip(xs, -3.0, 3.0)
+    r = fit.rational
+    with mpmath.workdps(40):
+        num = [mpmath.mpf(float(c)) for c in r.numerator][::-1]
+        den = [mpmath.mpf(float(c)) for c in r.denominator_polynomial()][::-1]
+        worst = max(
+            abs(target.mp(mpmath.mpf(x)) - mpmath.polyval(num, mpmath.mpf(x))
+                / mpmath.polyval(den, mpmath.mpf(x)))
+            for x in xs
+        )
+    assert float(worst) <= 5e-14  # the stored monomial table keeps the accuracy
+    # A gap above 1e-3 that is rounding: upper - lower within 4x the float64 evaluation noise.
+    fit = _fit("tanh", (6, 6), (-1.0, 1.0))
+    cert = fit.certificate
+    assert cert.status == "global" and cert.upper < 2e-13 and cert.lower <= cert.upper
+    assert "At float64 resolution: upper - lower" in cert.detail
+
+
+def test_min_q_floor_on_the_hardswish_case() -> None:
+    # issue 18: unconstrained, Q has zeros at 3 +- 0.0188i and min |Q| = 2.8e-9 on [0, 4].
+    fit = _fit("hardswish", (8, 8), (0.0, 4.0))
+    s = fit.settings
+    assert s["min_q_active"] and s["dtype"] == "float32"
+    assert s["min_q"] == pytest.approx(2.0**-12)
+    assert s["q_ratio"] >= s["min_q"] * (1 - 1e-3)
+    cost = s["min_q_cost"]
+    assert cost["error_without"] < 4e-4 and cost["error_with"] == fit.certificate.upper
+    assert cost["error_with"] >= cost["error_without"]
+    qp = fit.rational.denominator_polynomial()
+    x = np.linspace(0.0, 4.0, 40001)
+    assert np.min(np.polynomial.polynomial.polyval(x, qp)) > 1e-5  # stored Q(0) = 1 scale
+    assert fit.certificate.lower <= fit.certificate.upper
+
+
+def test_min_q_options_are_checked() -> None:
+    with pytest.raises(ParameterError):
+        _fit("tanh", (2, 2), dtype="int8")
+    with pytest.raises(ParameterError):
+        _fit("tanh", (2, 2), min_q=1.5)
+    fit = _fit("tanh", (3, 3), min_q=0.0)
+    assert not fit.settings["min_q_active"]

@@ -49,6 +49,7 @@ __all__ = [
     "SAFE_BOUND",
     "SAFE_START_BOUND",
     "Problem",
+    "min_q_rows",
     "pad",
     "pole_free_rows",
     "symmetry",
@@ -235,6 +236,16 @@ def pole_free_rows(prob: Problem, extra_t: _Array) -> tuple[_Array, _Array]:
         lead[1, pos] = c * (-1.0) ** prob.n
     h = np.full(t.size + 2, 1e-6)
     return np.vstack([rows, lead]), h
+
+
+def min_q_rows(prob: Problem, x: _Array, min_q: float) -> tuple[_Array, _Array]:
+    """Constraints ``G γ >= h`` asking for ``Q(x) >= min_q`` at the points ``x`` (plain form).
+
+    ``Q = Σ γ_k T_k(t)`` with ``γ_0 = 1``: ``γ_0`` is the Chebyshev mean of ``Q`` on the range,
+    so the rows bound ``min Q / mean Q`` from below, a scale-free measure of how nearly ``Q``
+    vanishes on the range.
+    """
+    return prob.phi(np.asarray(x, dtype=np.float64)), np.full(np.size(x), float(min_q))
 
 
 def to_rational(prob: Problem, alpha: _Array, gamma: _Array) -> Rational:

@@ -26,7 +26,7 @@ from actfit.approx.extrema import alternant, error_extrema
 from actfit.approx.minimax_problem import Problem
 from actfit.options import Progress
 
-__all__ = ["polish"]
+__all__ = ["chebyshev_start", "polish"]
 
 _Array = NDArray[np.float64]
 
@@ -129,3 +129,33 @@ def polish(prob: Problem, st: State, progress: Progress | None, label: str = "")
         alpha, gamma, _ = sol
         xs_extra = rx
     return best
+
+
+def chebyshev_start(prob: Problem, progress: Progress | None, label: str = "") -> State | None:
+    """Remez's second algorithm started from the Chebyshev reference (plain form), or None.
+
+    The first reference is the ``m + n + 2`` Chebyshev extreme points of the (reduced) range, the
+    classical start (Powell 1981, sec. 10.2; chebfun's ``minimax`` for smooth functions); then
+    :func:`polish` moves the reference. For smooth targets whose best error is tiny this reaches
+    it where differential correction stalls: swish [6,6] on [-1,1], 1.0e-15 after one levelled
+    solve (0.2 s) against 9.7e-12 from differential correction (7 s). Kinked targets usually
+    do better from differential correction; the caller keeps the better result.
+    """
+    lo, hi = prob.lo, prob.b
+    k = prob.num_index.size + prob.den_index.size
+    ref = 0.5 * (lo + hi) - 0.5 * (hi - lo) * np.cos(np.linspace(0.0, np.pi, k))
+    base_grid = continuum_grid(prob, lo, hi, np.zeros(0))
+    sol = _levelled(prob, ref, 1.0, 0.0, base_grid)
+    if sol is None:
+        sol = _levelled(prob, ref, -1.0, 0.0, base_grid)
+    if sol is None:
+        return None
+    alpha, gamma, level = sol
+    fixed = special_points(lo, hi, prob.kinks, prob.form)
+    err = error_function(prob, alpha, gamma, np.ones_like)
+    _xs, es, finite = error_extrema(err, np.union1d(base_grid, ref), fixed)
+    if not finite:
+        return None
+    error = float(np.max(np.abs(es)))
+    st = State(alpha, gamma, None, 1.0, abs(level), error, 0, 0, int(k), True, label)
+    return polish(prob, st, progress, label)

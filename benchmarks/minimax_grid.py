@@ -1,0 +1,199 @@
+"""Benchmark of ``fit_minimax`` (plain) over targets x ranges x types, with an independent check.
+
+Each cell runs :func:`actfit.approx.minimax.fit_minimax` (plain, ``allow_poles=True`` so that the
+unconstrained optimum is measured) and records status, certified upper and lower bound, gap and
+time; then an *independent* comparison: a differential-correction LP written here from scratch
+(Cheney & Loeb 1961; scipy's ``linprog``, cold starts, Barrodale-Powell-Roberts box
+``|γ_k| <= 1``) on a fixed fine grid (3000 Chebyshev points plus 60 points a side graded
+geometrically toward each kink), whose error is then measured on a finer check grid (20001
+points plus graded ones). baryrat (BRASIL) is not installed in this environment, so the LP is the
+comparison. ``ratio`` = actfit's upper / the LP's error: below 1.001 is the issue's goal.
+
+The default subset (what fits a shared 2-core machine in a few minutes): relu, elu, swish, gelu,
+tanh, sigmoid on [-1,1], [-3,3], [-8,8], [0,4] at [6,6] and [8,8], plus [12,12] for relu and
+tanh on [-3,3]. ``--quick`` keeps [8,8] on [-3,3] only.
+
+Run with ``.venv/bin/python benchmarks/minimax_grid.py [--quick] [--out DIR]``; results go to
+``benchmarks/results/minimax-grid.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+GAP_GOAL = 1e-3
+TARGETS = ("relu", "elu", "swish", "gelu", "tanh", "sigmoid")
+RANGES = ((-1.0, 1.0), (-3.0, 3.0), (-8.0, 8.0), (0.0, 4.0))
+TYPES = ((6, 6), (8, 8))
+EXTRA = (("relu", (-3.0, 3.0), (12, 12)), ("tanh", (-3.0, 3.0), (12, 12)))
+
+
+def _grid(a: float, b: float, kinks, cheb: int, graded: int) -> np.ndarray:
+    x = [0.5 * (a + b) - 0.5 * (b - a) * np.cos(np.linspace(0.0, np.pi, cheb))]
+    for k in kinks:
+        if a < k < b:
+            for side, length in ((-1.0, k - a), (1.0, b - k)):
+                x.append(k + side * np.geomspace(1e-8 * length, length, graded))
+    return np.unique(np.clip(np.concatenate(x), a, b))
+
+
+def independent_lp(target, m: int, n: int, a: float, b: float, maxiter: int = 60) -> float:
+    """Differential correction on a fixed fine grid with ``linprog``; the max error of its
+    result on a finer check grid (an independent estimate of the best error)."""
+    from numpy.polynomial import chebyshev as C
+    from scipy.optimize import linprog
+
+    kinks = tuple(getattr(target, "kinks", ()))
+    x = _grid(a, b, kinks, 3000, 60)
+    t = (2 * x - a - b) / (b - a)
+    f = np.asarray(target(x), dtype=float)
+    ps, ph = C.chebvander(t, m), C.chebvander(t, n)
+    gamma = np.zeros(n + 1)
+    gamma[0] = 1.0
+    alpha = np.linalg.lstsq(ps, f, rcond=None)[0]
+    delta = float(np.max(np.abs(f - ps @ alpha)))
+    for _ in range(maxiter):
+        q = ph @ gamma
+        # min z s.t. |f Q' - P'| - delta Q' <= z q, |γ'| <= 1 (variables α', γ', z).
+        rows = np.vstack([
+            np.hstack([-ps, ((f - delta)[:, None] * ph), -q[:, None]]),
+            np.hstack([ps, ((-f - delta)[:, None] * ph), -q[:, None]]),
+        ])
+        bounds = [(None, None)] * (m + 1) + [(-1.0, 1.0)] * (n + 1) + [(None, None)]
+        cost = np.zeros(m + n + 3)
+        cost[-1] = 1.0
+        res = linprog(cost, A_ub=rows, b_ub=np.zeros(rows.shape[0]), bounds=bounds,
+                      method="highs")
+        if res.status != 0:
+            break
+        a_new, g_new = res.x[: m + 1], res.x[m + 1 : m + n + 2]
+        q_new = ph @ g_new
+        if not np.all(q_new > 0):
+            break
+        d_new = float(np.max(np.abs(f - (ps @ a_new) / q_new)))
+        if not d_new < delta:
+            break
+        improvement = (delta - d_new) / delta
+        alpha, gamma, delta = a_new, g_new, d_new
+        if improvement < 1e-10:
+            break
+    xc = _grid(a, b, kinks, 20001, 200)
+    tc = (2 * xc - a - b) / (b - a)
+    with np.errstate(all="ignore"):
+        e = np.asarray(target(xc), float) - C.chebval(tc, alpha) / C.chebval(tc, gamma)
+    return float(np.max(np.abs(e)))
+
+
+def _cell(name: str, rng: tuple[float, float], order: tuple[int, int]) -> dict:
+    from actfit.approx.minimax import fit_minimax
+    from actfit.targets import get_target
+
+    target = get_target(name)
+    row: dict = {"target": name, "range": list(rng), "order": list(order)}
+    t0 = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = fit_minimax(target, order, rng, form="plain", allow_poles=True)
+        c = fit.certificate
+        row.update(seconds=time.perf_counter() - t0, status=c.status, upper=c.upper,
+                   lower=c.lower, gap=c.gap, detail=c.detail)
+    except Exception as exc:  # a benchmark records failures and goes on
+        row.update(seconds=time.perf_counter() - t0, status="error", error=str(exc)[:200])
+    t1 = time.perf_counter()
+    row["lp_error"] = independent_lp(target, *order, *rng)
+    row["lp_seconds"] = time.perf_counter() - t1
+    if row.get("upper") is not None and row["lp_error"] > 0:
+        row["ratio"] = row["upper"] / row["lp_error"]
+    return row
+
+
+def _verdict(row: dict) -> str:
+    if row["status"] == "error":
+        return "ERROR"
+    ok = row["status"] == "global" and row["gap"] is not None and row["gap"] <= GAP_GOAL
+    if ok:
+        return "ok"
+    detail = row.get("detail", "")
+    if row["status"] == "global" and ("rounding level" in detail or "At float64" in detail):
+        return "float64"
+    return "MISS"
+
+
+def _fmt(v, spec: str) -> str:
+    return "" if v is None else format(v, spec)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"))
+    ap.add_argument("--render", action="store_true", help="rewrite the .md from the .json")
+    args = ap.parse_args()
+    if args.render:
+        doc = json.loads((Path(args.out) / "minimax-grid.json").read_text())
+        for row in doc["rows"]:
+            row["verdict"] = _verdict(row)
+        _write(doc["rows"], doc["wall_seconds"], Path(args.out))
+        return
+    cells = [(t, r, o) for o in TYPES for r in RANGES for t in TARGETS]
+    cells += list(EXTRA)
+    if args.quick:
+        cells = [(t, (-3.0, 3.0), (8, 8)) for t in TARGETS]
+    started = time.perf_counter()
+    rows = []
+    for name, rng, order in cells:
+        row = _cell(name, rng, order)
+        row["verdict"] = _verdict(row)
+        rows.append(row)
+        print(f"{name:8s} {rng} {order} {row['status']:6s} {_fmt(row.get('upper'), '.4e')} "
+              f"gap {_fmt(row.get('gap'), '.1e')} lp {row['lp_error']:.4e} "
+              f"{row['seconds']:.2f}s", flush=True)
+    wall = time.perf_counter() - started
+    _write(rows, wall, Path(args.out))
+
+
+def _write(rows: list[dict], wall: float, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    doc = {"machine": platform.platform(), "python": platform.python_version(),
+           "wall_seconds": wall, "rows": rows}
+    (out / "minimax-grid.json").write_text(json.dumps(doc, indent=1) + "\n")
+    ok = sum(r["verdict"] == "ok" for r in rows)
+    f64 = sum(r["verdict"] == "float64" for r in rows)
+    lines = [
+        "# actfit minimax grid benchmark (plain form, allow_poles)",
+        "",
+        f"{len(rows)} cells, {wall:.0f} s wall on a shared 2-CPU machine; {ok} global with gap "
+        f"<= {GAP_GOAL:g}, {f64} global at float64 resolution. lp: independent differential "
+        "correction (scipy linprog) on a fixed "
+        "fine grid, error measured on a finer check grid; ratio = upper / lp. That LP (cold, "
+        "box |γ| <= 1) stalls near 1e-8 on smooth targets and short of the optimum at [8,8] "
+        "and beyond, so ratio << 1 there says only that actfit is lower; gap 1.0 with lower 0 "
+        "is the rounding-level certificate (at float64 resolution, figures in its detail).",
+        "",
+        "| target | range | order | status | upper | lower | gap | time s | lp | ratio | verdict |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['target']} | [{r['range'][0]:g}, {r['range'][1]:g}] | [{r['order'][0]},"
+            f"{r['order'][1]}] | {r['status']} | {_fmt(r.get('upper'), '.4e')} | "
+            f"{_fmt(r.get('lower'), '.4e')} | {_fmt(r.get('gap'), '.1e')} | "
+            f"{r['seconds']:.2f} | {r['lp_error']:.4e} | {_fmt(r.get('ratio'), '.4f')} | "
+            f"{r['verdict']} |"
+        )
+    (out / "minimax-grid.md").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
