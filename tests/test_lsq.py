@@ -532,3 +532,45 @@ def test_monomial_rational_keeps_the_internal_accuracy(form):
     x = np.linspace(-3.0, 3.0, 1001)
     np.testing.assert_allclose(rational(x), grid.target(x), rtol=0, atol=1e-12)
     assert l2 <= 1e-12
+
+
+# -- the safe form as a bound-constrained problem; what is proven ----------------------------------
+def test_safe_recovers_a_planted_face_rational():
+    # c_2 = 0: the optimum lies on the face c_2 = 0 of the bound-constrained problem.
+    target = parse_expression("(0.5 + x + 0.3*x**2 - 0.2*x**3)/(1 + 0.8*abs(x) + 0.4*abs(x)**3)")
+    fit = fit_lsq(target, (3, 3), (-2.0, 2.0), form="safe")
+    np.testing.assert_allclose(fit.rational.denominator, [0.8, 0.0, 0.4], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fit.rational.numerator, [0.5, 1.0, 0.3, -0.2], rtol=0, atol=1e-10)
+    assert fit.errors.l2 < 1e-12
+
+
+def test_safe_face_optimum_has_exact_zeros():
+    # gelu [5, 4] safe on [-3, 3]: the optimum has b_1 = b_4 = 0 (the gradient points off the
+    # face there); the bounded method's strictly feasible iterates are snapped to 0 exactly.
+    fit = fit_lsq(_target("gelu"), (5, 4), RANGE, form="safe")
+    den = fit.rational.denominator
+    assert den[0] == 0.0 and den[3] == 0.0
+    assert np.all(den[1:3] > 1e-3)
+    assert fit.errors.l2 <= 1.98865e-3  # the earlier face-unaware search stopped at 1.98907e-3
+
+
+@pytest.mark.parametrize(
+    ("name", "order", "rng", "bound"),
+    [
+        ("selu", (6, 5), (-3.0, 3.0), 8.55e-3),  # was 8.730e-3; 8.549e-3 found by random starts
+        ("gelu", (6, 5), (-5.0, 5.0), 4.3686e-3),  # was 4.3959e-3
+    ],
+)
+def test_safe_reaches_the_random_search_optimum(name, order, rng, bound):
+    fit = fit_lsq(name, order, rng, form="safe")
+    assert fit.errors.l2 <= bound
+
+
+@pytest.mark.parametrize("form", ["plain", "safe", "abs"])
+def test_optimality_says_what_was_proven(form):
+    fit = fit_lsq(_target("tanh"), (3, 2), RANGE, form=form)
+    s = fit.settings
+    assert s["optimality"].startswith(f"best of {len(s['starts'])} starts")
+    assert "no global certificate" in s["optimality"]
+    poly = fit_lsq(_target("tanh"), (3, 0), RANGE, form=form)
+    assert poly.settings["optimality"].startswith("global")

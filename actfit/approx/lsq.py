@@ -1,4 +1,4 @@
-"""Least-squares rational fits: the global continuous-L2 optimum of ``P/Q`` on a range.
+"""Least-squares rational fits: the best continuous-L2 fit ``P/Q`` found on a range.
 
 :func:`fit_lsq` minimises ``∫_a^b w(x) (f(x) - P(x)/Q(x))^2 dx`` over the numerator ``P`` of
 degree ``m`` and the denominator ``Q`` of degree ``n`` in one of the three denominator forms
@@ -18,20 +18,35 @@ The fit runs in four parts, each in its own module:
 4. *Monomial coefficients* (:mod:`actfit.approx.monomial`): the internal optimum converted to the
    ascending monomial coefficients actfit stores, without losing its accuracy.
 
-*Global, not local.* The objective has many local minima, so LM is started from several points
-and the best is kept (all starts and the winner are recorded in ``settings``):
+*Multi-start, and what is proven.* The objective has many local minima, so LM is started from
+several points and the best is kept (all starts and the winner are recorded in ``settings``):
 
 * ``loeb``, ``sk`` and ``interp`` (see :mod:`actfit.approx.starts`);
 * ``order-k``: the previous orders — the chain ``[m, 0] → [m, 1] → ... → [m, n - 1]``, each
   level polished by VarPro and padded with a zero for the next;
 * ``ones``: the all-ones coefficients that naive fits start from;
-* ``perturb-i``: deterministic perturbations (fixed seed) of the best point so far;
+* ``perturb-i`` (``plain``, ``abs``): deterministic perturbations (fixed seed) of the best point;
+* for ``safe``, where ``Q`` depends on ``c_k = |b_k|`` only, the problem is bound-constrained
+  (``c >= 0``) and its optima often lie on faces (some ``c_k = 0``; gelu [5, 4] on [-3, 3] has
+  ``b_1 = b_4 = 0``). LM on ``|θ|`` stalls at the kink such a face is for it, so the search
+  adds ``random-i``: log-normal random ``c`` (fixed seed; the optima on wide ranges have ``c_k``
+  up to ``1e3`` in the scaled coordinates, far from every linearised start), drawn until
+  ``_PATIENCE`` in a row bring no improvement; the three best distinct points are then
+  finished by the bound-constrained trust-region reflective method (Branch, Coleman & Li 1999)
+  and ``face*``: greedy face moves from the best point (each ``c_k > 0`` set to 0, each
+  ``c_k = 0`` released at a few magnitudes), repeated while one improves. Components the
+  bounded method leaves within ``1e-8`` of the bound are set to exactly 0;
 * for ``abs`` additionally the ``plain`` starts, the ``safe`` Loeb/SK denominators with sign
   patterns, and sign-pattern SK starts seeded with ``S >= 0``, ``S ~ x``, those with one more
   sign change at interior Chebyshev points, the plain starts' patterns and, after the first
   round, the best candidate's pattern. Because the base rule cannot see the narrow features
   ``1 + |S|`` has near a double sign change, the three leaders are ranked and polished on rules
   split at their own sign changes.
+
+This certifies the result only among the starts tried: ``settings["optimality"]`` says "best of
+N starts" for ``n >= 1``, and "global" only for ``n = 0`` (linear least squares). No lower bound
+on the L2 error is computed. ``benchmarks/lsq_grid.py`` compares every fit of a grid of targets,
+ranges, orders and forms with an independent 30-start search (``benchmarks/results/lsq-grid.md``).
 
 *Poles (plain form).* A pole makes the L2 integral infinite. A zero of ``Q`` at a node gives a
 huge residual, so LM steps do not cross one; every plain candidate whose ``Q`` still has a zero on
@@ -48,6 +63,9 @@ References:
     problems", BIT 15 (1975), 49–57.
     C. K. Sanathanan and J. Koerner, "Transfer function synthesis as a ratio of two complex
     polynomials", IEEE Trans. Automatic Control 8 (1963), 56–58.
+    M. A. Branch, T. F. Coleman and Y. Li, "A subspace, interior, and conjugate gradient method
+    for large-scale bound-constrained minimization problems", SIAM J. Sci. Comput. 21 (1999),
+    1–23.
 """
 
 from __future__ import annotations
@@ -81,6 +99,12 @@ __all__ = ["fit_lsq"]
 _PANELS = 6
 _NODES_PER_PANEL = 20
 _SEED = 20240611
+# Safe-form random starts: at least _MIN_RANDOM, stop after _PATIENCE without improvement.
+_MIN_RANDOM = 4
+_PATIENCE = 4
+_LEADERS = 3
+_MAX_RANDOM = 40
+_SAME = 1e-9  # relative cost change below which two optima count as the same
 _Array = NDArray[np.float64]
 
 
@@ -127,10 +151,15 @@ class _Search:
         self.vnum = self.vp.vnum
         self.model = self.vp.model
 
-    def run(self, name: str, theta0: _Array | None) -> _Candidate | None:
+    def run(self, name: str, theta0: _Array | None, bounded: bool = False) -> _Candidate | None:
         if theta0 is None or theta0.size != self.n or not np.all(np.isfinite(theta0)):
             return None
-        theta, status = self.vp.polish(theta0)
+        if self.form == "safe" and bounded:
+            theta, status = self.vp.polish_bounded(theta0)
+        else:
+            theta, status = self.vp.polish(theta0)
+            if self.form == "safe":
+                theta = np.abs(theta)
         self.statuses[name] = status
         cost = self.vp.cost(theta)
         pole = False
@@ -210,6 +239,8 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
             if not any(min(_dist(th, u), _dist(th, -u)) <= 1e-9 for u in seen):
                 seen.append(th)
                 starts.append((f"abs-sk-{k}", th))
+    elif form == "safe":
+        return _safe_search(search, grid, m, n)
     else:
         starts += make_sk_starts(grid, search.vnum, search.model)
         interp = make_interp_start(grid, m, form, n)
@@ -237,6 +268,104 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
     return search
 
 
+def _improves(cost: float, best: float) -> bool:
+    return cost < best * (1.0 - _SAME) - 1e-300
+
+
+def _safe_search(search: _Search, grid: Grid, m: int, n: int) -> _Search:
+    """The ``safe`` search: bound-constrained VarPro over ``c = |b| >= 0``, faces included.
+
+    1. The linearised, interpolation, previous-order and all-ones starts.
+    2. Random starts ``c_k = exp(N(1, 2.5))`` (fixed seed; the optima of wide ranges have
+       ``c_k`` up to ``1e3`` in the scaled coordinates, far from every linearised start), until
+       the best point has been reached again from ``_PATIENCE`` further starts without
+       improvement, or ``_MAX_RANDOM`` starts.
+    3. Greedy face moves from the best point: each ``c_k > 0`` set to 0 (onto a face), each
+       ``c_k = 0`` released at a few magnitudes (off a face), repeated while one improves.
+    """
+    starts = [*make_sk_starts(grid, search.vnum, search.model)]
+    interp = make_interp_start(grid, m, "safe", n)
+    if interp is not None:
+        starts.append(("interp", interp))
+    starts += _chain_start(grid, m, n, "safe")
+    starts.append(("ones", from_monomial_denominator("safe", grid, np.ones(n))))
+    for name, theta in starts:
+        search.run(name, theta)
+    rng = np.random.default_rng(_SEED)
+    best = search.best()
+    best_cost = best.cost if best is not None else math.inf
+    since = 0
+    for i in range(_MAX_RANDOM):
+        cand = search.run(f"random-{i}", np.exp(rng.normal(1.0, 2.5, n)))
+        since += 1
+        if cand is not None and _improves(cand.cost, best_cost):
+            best_cost, since = cand.cost, 0
+        if since >= _PATIENCE and i + 1 >= _MIN_RANDOM:
+            break
+    # LM on |θ| is several times cheaper than the bounded method but stalls at the kink a face
+    # optimum is for it: finish the leaders with the bounded method.
+    leaders: list[_Candidate] = []
+    for cand in sorted(search.candidates, key=lambda c: c.cost):
+        if not any(_dist(cand.theta, u.theta) <= 1e-6 for u in leaders):
+            leaders.append(cand)
+        if len(leaders) == _LEADERS:
+            break
+    for cand in leaders:
+        search.run(f"{cand.name}-bounded", cand.theta, bounded=True)
+    for sweep in range(3):
+        best = search.best()
+        if best is None:
+            break
+        improved = False
+        for k in range(n):
+            trials = []
+            if best.theta[k] > 0.0:
+                th = best.theta.copy()
+                th[k] = 0.0
+                trials.append((f"face{sweep}-drop{k}", th))
+            else:
+                for mag in (1.0, 30.0, 1e3):
+                    th = best.theta.copy()
+                    th[k] = mag
+                    trials.append((f"face{sweep}-add{k}-{mag:g}", th))
+            for name, th in trials:
+                cand = search.run(name, th, bounded=True)
+                if cand is not None and _improves(cand.cost, best.cost):
+                    improved = True
+        if not improved:
+            break
+    return search
+
+
+def _snap_to_faces(vp: VarPro, theta: _Array) -> _Array:
+    """Set ``c_k`` that the bounded method left just inside the bound to exactly 0.
+
+    The trust-region reflective iterates stay strictly feasible, so a face optimum comes back
+    with ``c_k ~ 1e-20`` instead of 0. In the scaled coordinates ``Q >= 1`` and ``s <= 1``, so
+    ``c_k <= 1e-8`` moves ``Q`` by at most ``1e-8``; the zero is kept where the cost does not
+    rise (at a face optimum the gradient points into the feasible side, so it falls).
+    """
+    cost = vp.cost(theta)
+    for k in np.flatnonzero((theta > 0.0) & (theta <= 1e-8)):
+        trial = theta.copy()
+        trial[k] = 0.0
+        new = vp.cost(trial)
+        if new <= cost * (1.0 + 1e-13):
+            theta, cost = trial, new
+    return theta
+
+
+def _optimality(n: int, starts: int) -> str:
+    """What is proven about the optimum, for the fit's settings."""
+    if n == 0:
+        return "global: linear least squares (convex), solved exactly"
+    return (
+        f"best of {starts} starts: the lowest local minimum found by local searches from "
+        f"{starts} starting points; the problem is nonconvex and no global certificate "
+        "(lower bound) was computed"
+    )
+
+
 # ------------------------------------------------------------------------------------------------
 # The fitter
 # ------------------------------------------------------------------------------------------------
@@ -258,8 +387,10 @@ def fit_lsq(
     Minimises the continuous weighted L2 error ``∫ w (f - P/Q)^2`` by variable projection (Golub
     & Pereyra 1973; Kaufman 1975) with Levenberg–Marquardt, started from Loeb's and
     Sanathanan–Koerner's (1963) linearised solutions, a multipoint Padé interpolant, the previous
-    orders and deterministic perturbations; the best is returned. See the module docstring for
-    the details, including how each denominator form is handled.
+    orders and deterministic perturbations (``safe``: seeded random starts, bound-constrained
+    polishing over ``|b_k| >= 0`` and face moves); the best is returned. This is the best of the
+    starts tried, not a certified global optimum (``settings["optimality"]`` says so). See the
+    module docstring for the details, including how each denominator form is handled.
 
     Args:
         target: The function to approximate: a :class:`~actfit.targets.Target`, a registry name
@@ -278,8 +409,9 @@ def fit_lsq(
 
     Returns:
         The :class:`~actfit.fit.Fit` with method ``"lsq"``; its settings record the weight, the
-        quadrature rule, the starts tried, the winning start, the LM evaluations and the
-        objective (the weighted L2 error ``sqrt(∫ w (f - r)^2)``).
+        quadrature rule, the starts tried, the winning start, the LM evaluations, the
+        objective (the weighted L2 error ``sqrt(∫ w (f - r)^2)``) and ``optimality``, what is
+        proven about the optimum ("best of N starts" or, for ``n = 0``, "global").
 
     Raises:
         UnknownTargetError: A name that is neither in the registry nor an expression.
@@ -374,10 +506,12 @@ def _fit(
                 th, status = refiner.vp_for(th).polish(th, tight=True)
             finals.append((refiner.cost(th), cand.name, th, status, cand))
         _, _, theta, status, best = min(finals, key=lambda f: (f[0], f[1]))
+    elif form == "safe":
+        theta, status = search.vp.polish_bounded(best.theta, tight=True)
     else:
         theta, status = search.vp.polish(best.theta, tight=True)
     if form == "safe":
-        theta = np.abs(theta)
+        theta = _snap_to_faces(search.vp, np.abs(theta))
     theta, newton_steps = refiner.refine(theta)
     vp = refiner.vp_for(theta)
     grid = vp.grid
@@ -403,6 +537,7 @@ def _fit(
         },
         "l2_error": l2,
         "coefficients": conversion,
+        "optimality": _optimality(n, len(search.candidates)),
     }
     if form == "plain":
         settings["rejected_with_poles"] = [c.name for c in search.candidates if c.pole]

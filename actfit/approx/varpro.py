@@ -287,6 +287,46 @@ class VarPro:
         return theta, int(res.status)
 
 
+    def polish_bounded(self, theta0: _Array, *, tight: bool = False) -> tuple[_Array, int]:
+        """Run bound-constrained trust-region reflective LS from ``θ0`` on ``θ >= 0``.
+
+        For ``safe``, where ``Q`` depends on ``|θ_k|`` only: the problem is over ``c = |θ| >= 0``
+        and its optima often lie on faces (some ``c_k = 0``), where the unconstrained LM on
+        ``|θ|`` meets a kink and stalls. The trust-region reflective method of Branch, Coleman
+        & Li (1999) (:func:`scipy.optimize.least_squares` ``method="trf"``) keeps the iterates
+        feasible and converges onto a face when the optimum lies there.
+
+        Returns the final point and scipy's status (``0``: the evaluation limit was reached).
+        """
+        from scipy.optimize import least_squares
+
+        theta0 = np.abs(np.asarray(theta0, dtype=np.float64))
+        if theta0.size == 0:
+            return theta0, 1
+        if not np.all(np.isfinite(theta0)) or not math.isfinite(self.cost(theta0)):
+            return theta0, -1
+        tol = 1e-15 if tight else 1e-10
+        nmax = (400 if tight else 60) * (theta0.size + 1)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            res = least_squares(
+                self.residual,
+                theta0,
+                jac=self.jacobian,
+                bounds=(0.0, np.inf),
+                method="trf",
+                ftol=tol,
+                xtol=tol,
+                gtol=tol,
+                max_nfev=nmax,
+                x_scale="jac",
+            )
+        theta = np.maximum(res.x, 0.0)
+        if self.cost(theta) > self.cost(theta0):
+            theta = theta0
+        return theta, int(res.status)
+
+
 def make_varpro(grid: Grid, m: int, n: int, form: str) -> VarPro:
     """Return the projected problem of type [m, n] in ``form`` on ``grid`` (internal coordinates).
 
