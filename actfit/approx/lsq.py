@@ -103,7 +103,11 @@ _SEED = 20240611
 _MIN_RANDOM = 4
 _PATIENCE = 4
 _LEADERS = 3
-_MAX_RANDOM = 40
+# Plain-form random starts: the basins of its far optima are narrower (poles bound them).
+_MIN_RANDOM_PLAIN = 24
+_PATIENCE_PLAIN = 10
+_SCREEN = 1.05  # a screened start is polished fully if its cost is within 5 % of the best
+_MAX_RANDOM = 60
 _SAME = 1e-9  # relative cost change below which two optima count as the same
 _Array = NDArray[np.float64]
 
@@ -145,6 +149,7 @@ class _Search:
     vp: VarPro = field(init=False)
     candidates: list[_Candidate] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    screened: int = 0  # random starts only screened by a short LM run (not in candidates)
 
     def __post_init__(self) -> None:
         self.vp = make_varpro(self.grid, self.m, self.n, self.form)
@@ -256,9 +261,25 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
         for factor in (0.5, 0.2, 0.05, 0.0):
             search.run(f"shrink-{factor:g}", factor * best.theta)
         best = search.best()
+    if form == "abs":
+        # As for plain: far optima (hardswish on [-8, 8], tsqrt_tanh) no linearised start finds.
+        _random_restarts(
+            search, _draw_abs(grid, n), _MIN_RANDOM_PLAIN, _PATIENCE_PLAIN, screen=True
+        )
+        best = search.best()
     if form == "abs" and best is not None:
         sign = np.where(search.model.basis @ best.theta < 0, -1.0, 1.0)
         search.run("abs-sk-best", solve_abs_sk(grid, search.vnum, search.model.basis, sign))
+        best = search.best()
+    if form == "plain":
+        # The plain form's optima on kinked targets can lie far from every linearised start.
+        _random_restarts(
+            search,
+            _draw_plain(grid, search.model.basis),
+            _MIN_RANDOM_PLAIN,
+            _PATIENCE_PLAIN,
+            screen=True,
+        )
         best = search.best()
     if best is not None:
         rng = np.random.default_rng(_SEED)
@@ -270,6 +291,82 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
 
 def _improves(cost: float, best: float) -> bool:
     return cost < best * (1.0 - _SAME) - 1e-300
+
+
+def _random_restarts(
+    search: _Search,
+    draw: Any,
+    least: int = _MIN_RANDOM,
+    patience: int = _PATIENCE,
+    screen: bool = False,
+) -> None:
+    """Seeded random starts ``draw(rng)`` until ``_PATIENCE`` in a row bring no improvement.
+
+    At least ``least`` and at most ``_MAX_RANDOM`` starts; candidates with a pole do not
+    count as improvements. The seed is fixed, so the fit is deterministic.
+    """
+    rng = np.random.default_rng(_SEED)
+    best = search.best()
+    best_cost = best.cost if best is not None and not best.pole else math.inf
+    since = 0
+    for i in range(_MAX_RANDOM):
+        theta0 = draw(rng)
+        since += 1
+        if screen:
+            # A short LM run first: only the starts that lead near the best, into a basin not
+            # seen yet, are polished fully.
+            theta0, _ = search.vp.polish(theta0, quick=True)
+            known = any(_dist(theta0, c.theta) <= 1e-3 for c in search.candidates)
+            if known or not search.vp.cost(theta0) <= best_cost * _SCREEN:
+                search.screened += 1
+                if since >= patience and i + 1 >= least:
+                    break
+                continue
+        cand = search.run(f"random-{i}", theta0)
+        if cand is not None and not cand.pole and _improves(cand.cost, best_cost):
+            best_cost, since = cand.cost, 0
+        if since >= patience and i + 1 >= least:
+            break
+
+
+def _draw_abs(grid: Grid, n: int) -> Any:
+    """Random ``abs`` starts: ``S`` with Chebyshev or monomial coefficients of random size."""
+    count = [0]
+
+    def draw(rng: np.random.Generator) -> _Array:
+        count[0] += 1
+        if count[0] % 2 == 0:
+            den = rng.choice([-1.0, 1.0], n) * np.exp(rng.normal(0.0, 2.0, n))
+            den = den / grid.radius ** np.arange(1, n + 1)
+            return from_monomial_denominator("abs", grid, den)
+        return rng.standard_normal(n) * math.exp(rng.normal(0.0, 1.5))
+
+    return draw
+
+
+def _draw_plain(grid: Grid, basis: _Array) -> Any:
+    """Random ``plain`` starts, alternately of two kinds (each finds optima the other misses).
+
+    ``S`` of random shape scaled so that ``min Q = u`` at the nodes (pole-free), and monomial
+    ``b_k = ±exp(N(0, 2)) / R^k`` (often with a pole, but then LM settles far away).
+    """
+    n = basis.shape[1]
+    count = [0]
+
+    def draw(rng: np.random.Generator) -> _Array:
+        count[0] += 1
+        if count[0] % 2 == 0:
+            den = rng.choice([-1.0, 1.0], n) * np.exp(rng.normal(0.0, 2.0, n))
+            den = den / grid.radius ** np.arange(1, n + 1)
+            return from_monomial_denominator("plain", grid, den)
+        theta = rng.standard_normal(n) * math.exp(rng.normal(0.0, 1.5))
+        low = float(np.min(basis @ theta))
+        floor = 1.0 - rng.uniform(0.05, 0.95)  # Q >= 1 - floor at the nodes
+        if low < -floor:
+            theta *= floor / -low
+        return theta
+
+    return draw
 
 
 def _safe_search(search: _Search, grid: Grid, m: int, n: int) -> _Search:
@@ -291,17 +388,7 @@ def _safe_search(search: _Search, grid: Grid, m: int, n: int) -> _Search:
     starts.append(("ones", from_monomial_denominator("safe", grid, np.ones(n))))
     for name, theta in starts:
         search.run(name, theta)
-    rng = np.random.default_rng(_SEED)
-    best = search.best()
-    best_cost = best.cost if best is not None else math.inf
-    since = 0
-    for i in range(_MAX_RANDOM):
-        cand = search.run(f"random-{i}", np.exp(rng.normal(1.0, 2.5, n)))
-        since += 1
-        if cand is not None and _improves(cand.cost, best_cost):
-            best_cost, since = cand.cost, 0
-        if since >= _PATIENCE and i + 1 >= _MIN_RANDOM:
-            break
+    _random_restarts(search, lambda rng: np.exp(rng.normal(1.0, 2.5, n)))
     # LM on |θ| is several times cheaper than the bounded method but stalls at the kink a face
     # optimum is for it: finish the leaders with the bounded method.
     leaders: list[_Candidate] = []
@@ -537,7 +624,7 @@ def _fit(
         },
         "l2_error": l2,
         "coefficients": conversion,
-        "optimality": _optimality(n, len(search.candidates)),
+        "optimality": _optimality(n, len(search.candidates) + search.screened),
     }
     if form == "plain":
         settings["rejected_with_poles"] = [c.name for c in search.candidates if c.pole]

@@ -256,8 +256,14 @@ class VarPro:
         val = float(r @ r)
         return val if math.isfinite(val) else math.inf
 
-    def polish(self, theta0: _Array, *, tight: bool = False) -> tuple[_Array, int]:
-        """Run LM from ``θ0``; return the final point and MINPACK's status."""
+    def polish(
+        self, theta0: _Array, *, tight: bool = False, quick: bool = False
+    ) -> tuple[_Array, int]:
+        """Run LM from ``θ0``; return the final point and MINPACK's status.
+
+        ``quick``: a short run (``6 (n + 1)`` evaluations, loose tolerances) that only tells
+        whether a start leads anywhere promising.
+        """
         from scipy.optimize import least_squares
 
         theta0 = np.asarray(theta0, dtype=np.float64)
@@ -265,8 +271,8 @@ class VarPro:
             return theta0, 1
         if not np.all(np.isfinite(theta0)) or not math.isfinite(self.cost(theta0)):
             return theta0, -1
-        tol = 1e-15 if tight else 1e-10
-        nmax = (400 if tight else 60) * (theta0.size + 1)
+        tol = 1e-15 if tight else 1e-6 if quick else 1e-10
+        nmax = (400 if tight else 6 if quick else 60) * (theta0.size + 1)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             res = least_squares(
