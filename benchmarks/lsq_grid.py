@@ -201,6 +201,50 @@ def _json_safe(v):
     return v
 
 
+def _summarise(rows: list[dict]) -> dict:
+    finite = [
+        r["rel_diff"] for r in rows if math.isfinite(r["rel_diff"]) and not r["rounding_level"]
+    ]
+    slowest = max(rows, key=lambda r: r["time_s"])
+    return {
+        "cells": len(rows),
+        "worse": sum(r["status"] != "ok" for r in rows),
+        "rounding_level_cells": sum(r["rounding_level"] for r in rows),
+        "max_rel_diff": max(finite) if finite else None,
+        "min_rel_diff": min(finite) if finite else None,
+        "slowest_cell": {k: slowest[k] for k in ("target", "range", "order", "form")},
+        "slowest_time_s": slowest["time_s"],
+        "total_actfit_time_s": sum(r["time_s"] for r in rows),
+    }
+
+
+def _from_json(v):
+    if v in ("inf", "-inf"):
+        return float(v)
+    if isinstance(v, dict):
+        return {k: _from_json(u) for k, u in v.items()}
+    if isinstance(v, list):
+        return [_from_json(u) for u in v]
+    return v
+
+
+def merge(paths: list[Path], out: Path, name: str) -> dict:
+    """Combine result files of parts of the grid (e.g. one per form) into one document."""
+    docs = [_from_json(json.loads(p.read_text())) for p in paths]
+    rows = [r for d in docs for r in d["results"]]
+    doc = dict(docs[0])
+    doc["forms"] = list(dict.fromkeys(f for d in docs for f in d["forms"]))
+    doc["targets"] = list(dict.fromkeys(t for d in docs for t in d["targets"]))
+    doc["subset"] = any(d["subset"] for d in docs)
+    doc["summary"] = _summarise(rows)
+    doc["total_time_s"] = sum(d["total_time_s"] for d in docs)
+    doc["parts"] = [p.name for p in paths]
+    doc["results"] = rows
+    (out / f"{name}.json").write_text(json.dumps(_json_safe(doc), indent=1) + "\n")
+    (out / f"{name}.md").write_text(_markdown(doc))
+    return doc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default="", help="comma-separated subset (default: all)")
@@ -212,7 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", default="lsq-grid")
+    parser.add_argument("--merge", default="", help="comma-separated result files to combine")
     args = parser.parse_args(argv)
+    if args.merge:
+        doc = merge([Path(p) for p in args.merge.split(",")], args.out, args.name)
+        print(json.dumps(_json_safe(doc["summary"]), indent=1))
+        return 0
     names = [t.name for t in list_targets()]
     subset = bool(args.targets)
     if subset:
@@ -246,10 +295,6 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - t_start
     import scipy
 
-    finite = [
-        r["rel_diff"] for r in rows if math.isfinite(r["rel_diff"]) and not r["rounding_level"]
-    ]
-    slowest = max(rows, key=lambda r: r["time_s"])
     doc = {
         "benchmark": "lsq-grid",
         "targets": names,
@@ -261,16 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.starts} random starts + all-ones + polynomial, own rule (8x20 per piece)",
         "scoring": "actfit.approx.metrics.error_report L2 (16x32 Gauss-Legendre per piece)",
         "tolerance": args.tol,
-        "summary": {
-            "cells": len(rows),
-            "worse": sum(r["status"] != "ok" for r in rows),
-            "rounding_level_cells": sum(r["rounding_level"] for r in rows),
-            "max_rel_diff": max(finite) if finite else None,
-            "min_rel_diff": min(finite) if finite else None,
-            "slowest_cell": {k: slowest[k] for k in ("target", "range", "order", "form")},
-            "slowest_time_s": slowest["time_s"],
-            "total_actfit_time_s": sum(r["time_s"] for r in rows),
-        },
+        "summary": _summarise(rows),
         "machine": {
             "platform": platform.platform(),
             "python": platform.python_version(),
@@ -312,6 +348,25 @@ def _markdown(doc: dict) -> str:
         f"[{sc['range'][0]:g}, {sc['range'][1]:g}], {sc['form']}).** Total "
         f"{doc['total_time_s']:.0f} s.",
         "",
+        "| form | order | cells | worse | max rel. diff | slowest actfit time |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for form in doc["forms"]:
+        for order in doc["orders"]:
+            part = [r for r in doc["results"] if r["form"] == form and r["order"] == order]
+            if not part:
+                continue
+            ps = _summarise(part)
+            mx = ps["max_rel_diff"]
+            lines.append(
+                f"| {form} | [{order[0]},{order[1]}] | {ps['cells']} | {ps['worse']} | "
+                f"{'n/a' if mx is None else f'{mx:+.2e}'} | {ps['slowest_time_s']:.2f} s |"
+            )
+    lines += [
+        "",
+        "Every cell (rel. diff = actfit L2 / independent L2 - 1; optimality as the fit's "
+        "settings state it):",
+        "",
         "| form | order | range | target | actfit L2 | independent best L2 | rel. diff | time "
         "| status | optimality |",
         "|---|---|---|---|---:|---:|---:|---:|---|---|",
@@ -321,7 +376,7 @@ def _markdown(doc: dict) -> str:
             f"| {r['form']} | [{r['order'][0]},{r['order'][1]}] | [{r['range'][0]:g}, "
             f"{r['range'][1]:g}] | {r['target']} | {r['actfit_l2']:.6e} | "
             f"{r['independent_l2']:.6e} | {r['rel_diff']:+.2e} | {r['time_s']:.2f} s | "
-            f"{r['status']} | {r.get('optimality', '')} |"
+            f"{r['status']} | {r.get('optimality', '').split(':')[0]} |"
         )
     lines.append("")
     return "\n".join(lines)

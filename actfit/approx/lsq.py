@@ -82,7 +82,9 @@ from numpy.typing import NDArray
 
 from actfit.approx.monomial import from_monomial_denominator, to_monomial_rational
 from actfit.approx.starts import (
+    make_abs_draw,
     make_interp_start,
+    make_plain_draw,
     make_signed_safe_starts,
     make_sk_starts,
     solve_abs_sk,
@@ -264,7 +266,7 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
     if form == "abs":
         # As for plain: far optima (hardswish on [-8, 8], tsqrt_tanh) no linearised start finds.
         _random_restarts(
-            search, _draw_abs(grid, n), _MIN_RANDOM_PLAIN, _PATIENCE_PLAIN, screen=True
+            search, make_abs_draw(grid, n), _MIN_RANDOM_PLAIN, _PATIENCE_PLAIN, screen=True
         )
         best = search.best()
     if form == "abs" and best is not None:
@@ -275,7 +277,7 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
         # The plain form's optima on kinked targets can lie far from every linearised start.
         _random_restarts(
             search,
-            _draw_plain(grid, search.model.basis),
+            make_plain_draw(grid, search.model.basis),
             _MIN_RANDOM_PLAIN,
             _PATIENCE_PLAIN,
             screen=True,
@@ -327,46 +329,6 @@ def _random_restarts(
             best_cost, since = cand.cost, 0
         if since >= patience and i + 1 >= least:
             break
-
-
-def _draw_abs(grid: Grid, n: int) -> Any:
-    """Random ``abs`` starts: ``S`` with Chebyshev or monomial coefficients of random size."""
-    count = [0]
-
-    def draw(rng: np.random.Generator) -> _Array:
-        count[0] += 1
-        if count[0] % 2 == 0:
-            den = rng.choice([-1.0, 1.0], n) * np.exp(rng.normal(0.0, 2.0, n))
-            den = den / grid.radius ** np.arange(1, n + 1)
-            return from_monomial_denominator("abs", grid, den)
-        return rng.standard_normal(n) * math.exp(rng.normal(0.0, 1.5))
-
-    return draw
-
-
-def _draw_plain(grid: Grid, basis: _Array) -> Any:
-    """Random ``plain`` starts, alternately of two kinds (each finds optima the other misses).
-
-    ``S`` of random shape scaled so that ``min Q = u`` at the nodes (pole-free), and monomial
-    ``b_k = ±exp(N(0, 2)) / R^k`` (often with a pole, but then LM settles far away).
-    """
-    n = basis.shape[1]
-    count = [0]
-
-    def draw(rng: np.random.Generator) -> _Array:
-        count[0] += 1
-        if count[0] % 2 == 0:
-            den = rng.choice([-1.0, 1.0], n) * np.exp(rng.normal(0.0, 2.0, n))
-            den = den / grid.radius ** np.arange(1, n + 1)
-            return from_monomial_denominator("plain", grid, den)
-        theta = rng.standard_normal(n) * math.exp(rng.normal(0.0, 1.5))
-        low = float(np.min(basis @ theta))
-        floor = 1.0 - rng.uniform(0.05, 0.95)  # Q >= 1 - floor at the nodes
-        if low < -floor:
-            theta *= floor / -low
-        return theta
-
-    return draw
 
 
 def _safe_search(search: _Search, grid: Grid, m: int, n: int) -> _Search:
