@@ -574,6 +574,35 @@ def test_optimality_says_what_was_proven(form):
     tried = int(s["optimality"].split()[2])
     assert s["optimality"].startswith(f"best of {tried} starts")
     assert tried == len(s["starts"]) if form == "safe" else tried > len(s["starts"])
-    assert "no global certificate" in s["optimality"]
+    if form == "safe":  # n = 2: branch and bound certifies within a gap
+        assert "global within gap" in s["optimality"]
+    else:
+        assert "no global certificate" in s["optimality"]
+        assert "global within" not in s["optimality"]
     poly = fit_lsq(_target("tanh"), (3, 0), RANGE, form=form)
     assert poly.settings["optimality"].startswith("global")
+
+
+@pytest.mark.parametrize(("name", "order"), [("tanh", (3, 2)), ("relu", (2, 1))])
+def test_safe_small_n_has_a_global_lower_bound(name, order):
+    fit = fit_lsq(_target(name), order, RANGE, form="safe")
+    s = fit.settings
+    assert 0.0 < s["lower_bound"] <= s["l2_error"]
+    assert s["gap"] == pytest.approx(1.0 - s["lower_bound"] / s["l2_error"], rel=1e-12)
+    assert 0.0 <= s["gap"] <= 1e-2
+    assert f"global within gap {s['gap']:.2e}" in s["optimality"]
+    assert "lower_bound" not in fit_lsq(_target(name), order, RANGE, form="plain").settings
+
+
+def test_lower_bound_is_below_every_fit_on_the_box():
+    # The relaxation bounds the objective from below at any c in the box: check random points.
+    from actfit.approx.varpro import bound_safe_globally, make_grid, make_varpro
+
+    target = _target("gelu")
+    grid = make_grid(target, parse_weight("uniform"), -3.0, 3.0, (0.0,), 6, 20)
+    vp = make_varpro(grid, 3, 2, "safe")
+    rng = np.random.default_rng(5)
+    costs = [vp.cost(np.exp(rng.normal(0.0, 3.0, 2))) for _ in range(200)]
+    lower, best, _ = bound_safe_globally(vp, min(costs))
+    assert lower <= best <= min(costs)
+    assert lower >= 0.9 * best  # and it is not a trivial bound

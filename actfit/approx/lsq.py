@@ -50,9 +50,12 @@ several points and the best is kept (all starts and the winner are recorded in `
   split at their own sign changes.
 
 This certifies the result only among the starts tried: ``settings["optimality"]`` says "best of
-N starts" for ``n >= 1``, and "global" only for ``n = 0`` (linear least squares). No lower bound
-on the L2 error is computed. ``benchmarks/lsq_grid.py`` compares every fit of a grid of targets,
-ranges, orders and forms with an independent 30-start search (``benchmarks/results/lsq-grid.md``).
+N starts" for ``n >= 1``, and "global" only for ``n = 0`` (linear least squares). For ``safe``
+with ``n <= 2`` a branch and bound over ``c`` on a convex relaxation
+(:func:`~actfit.approx.varpro.bound_safe_globally`) adds ``lower_bound`` and ``gap``: the fit is
+global within that gap over ``0 <= c_k <= 1e4`` (scaled coordinates), as minimax reports it.
+``benchmarks/lsq_grid.py`` compares every fit of a grid of targets, ranges, orders and forms with
+an independent 30-start search (``benchmarks/results/lsq-grid.md``).
 
 *Poles (plain form).* A pole makes the L2 integral infinite. A zero of ``Q`` at a node gives a
 huge residual, so LM steps do not cross one; every plain candidate whose ``Q`` still has a zero on
@@ -83,7 +86,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.polynomial import chebyshev as _cheb
 from numpy.typing import NDArray
 
 from actfit.approx.monomial import from_monomial_denominator, to_monomial_rational
@@ -95,7 +97,17 @@ from actfit.approx.starts import (
     make_sk_starts,
     solve_abs_sk,
 )
-from actfit.approx.varpro import Grid, Model, Refiner, VarPro, make_grid, make_varpro
+from actfit.approx.varpro import (
+    Grid,
+    Model,
+    Refiner,
+    VarPro,
+    bound_safe_globally,
+    has_plain_pole,
+    make_grid,
+    make_varpro,
+    snap_to_faces,
+)
 from actfit.approx.weights import Weight, parse_weight
 from actfit.fit import Fit, make_fit
 from actfit.options import DEFAULT_ORDER, DEFAULT_RANGE, Progress, as_range, check_order
@@ -117,25 +129,14 @@ _PATIENCE_PLAIN = 10
 _SCREEN = 1.05  # a screened start is polished fully if its cost is within 5 % of the best
 _MAX_RANDOM = 60
 _SAME = 1e-9  # relative cost change below which two optima count as the same
+_BOUND_MAX_N = 2  # safe: branch and bound for a lower bound up to this n (0.3 s at n = 2)
+_BOUND_CMAX = 1e4  # ... over 0 <= c_k <= _BOUND_CMAX in the scaled coordinates
 _Array = NDArray[np.float64]
 
 
 # ------------------------------------------------------------------------------------------------
 # The multi-start search
 # ------------------------------------------------------------------------------------------------
-def _plain_has_pole(grid: Grid, theta: _Array, q_nodes: _Array) -> bool:
-    """Whether a ``plain`` ``Q`` is ``<= 0`` at a node or has a real root on the range."""
-    if theta.size == 0:
-        return False
-    if not np.all(q_nodes > 0):
-        return True
-    v0 = _cheb.chebvander(np.array([grid.t0]), theta.size)[0, 1:]
-    q_cheb = np.concatenate([[1.0 - float(v0 @ theta)], theta])
-    roots = _cheb.chebroots(q_cheb)
-    real = roots[np.abs(roots.imag) <= 1e-8 * (1.0 + np.abs(roots.real))].real
-    return bool(np.any((real >= -1.0 - 1e-12) & (real <= 1.0 + 1e-12)))
-
-
 @dataclass
 class _Candidate:
     name: str
@@ -178,7 +179,7 @@ class _Search:
         pole = False
         if self.form == "plain":
             q, _ = self.model.q(theta)
-            pole = _plain_has_pole(self.grid, theta, q)
+            pole = has_plain_pole(self.grid, theta, q)
         cand = _Candidate(name, theta, cost, pole)
         self.candidates.append(cand)
         return cand
@@ -240,7 +241,9 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
         odd = np.where(grid.x < 0, -1.0, 1.0)
         seeds += [("pos", np.ones_like(grid.x)), ("odd", odd)]
         if n >= 2:
-            for j, r in enumerate(_interior_points(grid, 7)):
+            # ... and close to 0, where S also vanishes (softplus [6, 5] on [-5, 5]: 0.014).
+            near = grid.radius * np.array([-0.01, -0.003, 0.003, 0.01])
+            for j, r in enumerate([*_interior_points(grid, 7), *near]):
                 flip = np.where(grid.x < r, -1.0, 1.0)
                 seeds += [(f"pos-root{j}", flip), (f"odd-root{j}", odd * flip)]
         seen: list[_Array] = []
@@ -392,33 +395,22 @@ def _safe_search(search: _Search, grid: Grid, m: int, n: int) -> _Search:
     return search
 
 
-def _snap_to_faces(vp: VarPro, theta: _Array) -> _Array:
-    """Set ``c_k`` that the bounded method left just inside the bound to exactly 0.
-
-    The trust-region reflective iterates stay strictly feasible, so a face optimum comes back
-    with ``c_k ~ 1e-20`` instead of 0. In the scaled coordinates ``Q >= 1`` and ``s <= 1``, so
-    ``c_k <= 1e-8`` moves ``Q`` by at most ``1e-8``; the zero is kept where the cost does not
-    rise (at a face optimum the gradient points into the feasible side, so it falls).
-    """
-    cost = vp.cost(theta)
-    for k in np.flatnonzero((theta > 0.0) & (theta <= 1e-8)):
-        trial = theta.copy()
-        trial[k] = 0.0
-        new = vp.cost(trial)
-        if new <= cost * (1.0 + 1e-13):
-            theta, cost = trial, new
-    return theta
-
-
-def _optimality(n: int, starts: int) -> str:
-    """What is proven about the optimum, for the fit's settings."""
+def _optimality(vp: VarPro, form: str, n: int, starts: int, l2: float) -> dict[str, Any]:
+    """What is proven about the optimum: settings ``optimality`` (+ ``lower_bound``, ``gap``)."""
     if n == 0:
-        return "global: linear least squares (convex), solved exactly"
-    return (
-        f"best of {starts} starts: the lowest local minimum found by local searches from "
-        f"{starts} starting points; the problem is nonconvex and no global certificate "
-        "(lower bound) was computed"
-    )
+        return {"optimality": "global: linear least squares (convex), solved exactly"}
+    tried = f"best of {starts} starts: the lowest local minimum found from {starts} starting points"
+    if form != "safe" or n > _BOUND_MAX_N or not l2 > 0:
+        return {"optimality": f"{tried}; nonconvex, no global certificate (lower bound) computed"}
+    lower, _, boxes = bound_safe_globally(vp, l2 * l2, cmax=_BOUND_CMAX)
+    lb = math.sqrt(max(lower, 0.0))
+    return {
+        "optimality": f"{tried}; global within gap {1.0 - lb / l2:.2e} (relative, L2 on the "
+        f"quadrature rule) over 0 <= b_k R^k <= {_BOUND_CMAX:g}, R = max(|a|, |b|): branch and "
+        f"bound on a convex relaxation ({boxes} boxes)",
+        "lower_bound": lb,
+        "gap": 1.0 - lb / l2,
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -466,7 +458,8 @@ def fit_lsq(
         The :class:`~actfit.fit.Fit` with method ``"lsq"``; its settings record the weight, the
         quadrature rule, the starts tried, the winning start, the LM evaluations, the
         objective (the weighted L2 error ``sqrt(∫ w (f - r)^2)``) and ``optimality``, what is
-        proven about the optimum ("best of N starts" or, for ``n = 0``, "global").
+        proven about the optimum ("best of N starts" or, for ``n = 0``, "global"; for ``safe``
+        with ``n <= 2`` also ``lower_bound`` and ``gap`` from a branch and bound).
 
     Raises:
         UnknownTargetError: A name that is neither in the registry nor an expression.
@@ -566,7 +559,7 @@ def _fit(
     else:
         theta, status = search.vp.polish(best.theta, tight=True)
     if form == "safe":
-        theta = _snap_to_faces(search.vp, np.abs(theta))
+        theta = snap_to_faces(search.vp, np.abs(theta))
     theta, newton_steps = refiner.refine(theta)
     vp = refiner.vp_for(theta)
     grid = vp.grid
@@ -592,8 +585,8 @@ def _fit(
         },
         "l2_error": l2,
         "coefficients": conversion,
-        "optimality": _optimality(n, len(search.candidates) + search.screened),
     }
+    settings.update(_optimality(vp, form, n, len(search.candidates) + search.screened, l2))
     if form == "plain":
         settings["rejected_with_poles"] = [c.name for c in search.candidates if c.pole]
     return rational, settings, status != 0 or newton_steps > 0
