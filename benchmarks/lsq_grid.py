@@ -215,6 +215,13 @@ def _json_safe(v):
     return v
 
 
+def _independent_text(starts: int) -> str:
+    return (
+        f"scipy least_squares on all coefficients (method 'lm'; safe: 'trf' with d >= 0) from "
+        f"{starts} random starts + all-ones + polynomial, own rule (8x20 per piece)"
+    )
+
+
 def _summarise(rows: list[dict]) -> dict:
     finite = [
         r["rel_diff"] for r in rows if math.isfinite(r["rel_diff"]) and not r["rounding_level"]
@@ -251,6 +258,7 @@ def merge(paths: list[Path], out: Path, name: str) -> dict:
     doc["targets"] = list(dict.fromkeys(t for d in docs for t in d["targets"]))
     doc["subset"] = any(d["subset"] for d in docs)
     doc["summary"] = _summarise(rows)
+    doc["independent_search"] = _independent_text(rows[0].get("independent_starts", 32) - 2)
     doc["total_time_s"] = sum(d["total_time_s"] for d in docs)
     doc["parts"] = [p.name for p in paths]
     doc["results"] = rows
@@ -316,8 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "ranges": [list(r) for r in ranges],
         "orders": [list(o) for o in orders],
         "forms": forms,
-        "independent_search": f"scipy least_squares(method='lm') on all coefficients from "
-        f"{args.starts} random starts + all-ones + polynomial, own rule (8x20 per piece)",
+        "independent_search": _independent_text(args.starts),
         "scoring": "actfit.approx.metrics.error_report L2 (16x32 Gauss-Legendre per piece, "
         "split at the target's kinks); abs: 16x32 per piece split also at 0 and the sign "
         "changes of S",
