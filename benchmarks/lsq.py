@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                     "l2": ours_l2,
                     "max_abs": ours_max,
                     "best_start": fit.settings["best_start"],
+                    "optimality": fit.settings["optimality"],
                     "evaluations": fit.settings["iterations"]["evaluations"],
                     "numerator": fit.rational.numerator.tolist(),
                     "denominator": fit.rational.denominator.tolist(),

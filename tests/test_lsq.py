@@ -532,3 +532,77 @@ def test_monomial_rational_keeps_the_internal_accuracy(form):
     x = np.linspace(-3.0, 3.0, 1001)
     np.testing.assert_allclose(rational(x), grid.target(x), rtol=0, atol=1e-12)
     assert l2 <= 1e-12
+
+
+# -- the safe form as a bound-constrained problem; what is proven ----------------------------------
+def test_safe_recovers_a_planted_face_rational():
+    # c_2 = 0: the optimum lies on the face c_2 = 0 of the bound-constrained problem.
+    target = parse_expression("(0.5 + x + 0.3*x**2 - 0.2*x**3)/(1 + 0.8*abs(x) + 0.4*abs(x)**3)")
+    fit = fit_lsq(target, (3, 3), (-2.0, 2.0), form="safe")
+    np.testing.assert_allclose(fit.rational.denominator, [0.8, 0.0, 0.4], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(fit.rational.numerator, [0.5, 1.0, 0.3, -0.2], rtol=0, atol=1e-10)
+    assert fit.errors.l2 < 1e-12
+
+
+def test_safe_face_optimum_has_exact_zeros():
+    # gelu [5, 4] safe on [-3, 3]: the optimum has b_1 = b_4 = 0 (the gradient points off the
+    # face there); the bounded method's strictly feasible iterates are snapped to 0 exactly.
+    fit = fit_lsq(_target("gelu"), (5, 4), RANGE, form="safe")
+    den = fit.rational.denominator
+    assert den[0] == 0.0 and den[3] == 0.0
+    assert np.all(den[1:3] > 1e-3)
+    assert fit.errors.l2 <= 1.98865e-3  # the earlier face-unaware search stopped at 1.98907e-3
+
+
+@pytest.mark.parametrize(
+    ("name", "order", "rng", "bound"),
+    [
+        ("selu", (6, 5), (-3.0, 3.0), 8.55e-3),  # was 8.730e-3; 8.549e-3 found by random starts
+        ("gelu", (6, 5), (-5.0, 5.0), 4.3686e-3),  # was 4.3959e-3
+    ],
+)
+def test_safe_reaches_the_random_search_optimum(name, order, rng, bound):
+    fit = fit_lsq(name, order, rng, form="safe")
+    assert fit.errors.l2 <= bound
+
+
+@pytest.mark.parametrize("form", ["plain", "safe", "abs"])
+def test_optimality_says_what_was_proven(form):
+    fit = fit_lsq(_target("tanh"), (3, 2), RANGE, form=form)
+    s = fit.settings
+    # plain, abs: random starts rejected after a short screening run count too
+    tried = int(s["optimality"].split()[2])
+    assert s["optimality"].startswith(f"best of {tried} starts")
+    assert tried == len(s["starts"]) if form == "safe" else tried > len(s["starts"])
+    if form == "safe":  # n = 2: branch and bound certifies within a gap
+        assert "global within gap" in s["optimality"]
+    else:
+        assert "no global certificate" in s["optimality"]
+        assert "global within" not in s["optimality"]
+    poly = fit_lsq(_target("tanh"), (3, 0), RANGE, form=form)
+    assert poly.settings["optimality"].startswith("global")
+
+
+@pytest.mark.parametrize(("name", "order"), [("tanh", (3, 2)), ("relu", (2, 1))])
+def test_safe_small_n_has_a_global_lower_bound(name, order):
+    fit = fit_lsq(_target(name), order, RANGE, form="safe")
+    s = fit.settings
+    assert 0.0 < s["lower_bound"] <= s["l2_error"]
+    assert s["gap"] == pytest.approx(1.0 - s["lower_bound"] / s["l2_error"], rel=1e-12)
+    assert 0.0 <= s["gap"] <= 1e-2
+    assert f"global within gap {s['gap']:.2e}" in s["optimality"]
+    assert "lower_bound" not in fit_lsq(_target(name), order, RANGE, form="plain").settings
+
+
+def test_lower_bound_is_below_every_fit_on_the_box():
+    # The relaxation bounds the objective from below at any c in the box: check random points.
+    from actfit.approx.varpro import bound_safe_globally, make_grid, make_varpro
+
+    target = _target("gelu")
+    grid = make_grid(target, parse_weight("uniform"), -3.0, 3.0, (0.0,), 6, 20)
+    vp = make_varpro(grid, 3, 2, "safe")
+    rng = np.random.default_rng(5)
+    costs = [vp.cost(np.exp(rng.normal(0.0, 3.0, 2))) for _ in range(200)]
+    lower, best, _ = bound_safe_globally(vp, min(costs))
+    assert lower <= best <= min(costs)
+    assert lower >= 0.9 * best  # and it is not a trivial bound

@@ -1,4 +1,4 @@
-"""Least-squares rational fits: the global continuous-L2 optimum of ``P/Q`` on a range.
+"""Least-squares rational fits: the best continuous-L2 fit ``P/Q`` found on a range.
 
 :func:`fit_lsq` minimises ``∫_a^b w(x) (f(x) - P(x)/Q(x))^2 dx`` over the numerator ``P`` of
 degree ``m`` and the denominator ``Q`` of degree ``n`` in one of the three denominator forms
@@ -18,20 +18,44 @@ The fit runs in four parts, each in its own module:
 4. *Monomial coefficients* (:mod:`actfit.approx.monomial`): the internal optimum converted to the
    ascending monomial coefficients actfit stores, without losing its accuracy.
 
-*Global, not local.* The objective has many local minima, so LM is started from several points
-and the best is kept (all starts and the winner are recorded in ``settings``):
+*Multi-start, and what is proven.* The objective has many local minima, so LM is started from
+several points and the best is kept (all starts and the winner are recorded in ``settings``):
 
 * ``loeb``, ``sk`` and ``interp`` (see :mod:`actfit.approx.starts`);
 * ``order-k``: the previous orders — the chain ``[m, 0] → [m, 1] → ... → [m, n - 1]``, each
   level polished by VarPro and padded with a zero for the next;
 * ``ones``: the all-ones coefficients that naive fits start from;
-* ``perturb-i``: deterministic perturbations (fixed seed) of the best point so far;
+* ``perturb-i`` (``plain``, ``abs``): deterministic perturbations (fixed seed) of the best point;
+* ``random-i`` (``plain``, ``abs``): seeded random denominators (:func:`make_plain_draw`,
+  :func:`make_abs_draw`), each first run by a short LM (``6 (n + 1)`` evaluations) and polished
+  fully only if that lands within 5 % of the best cost away from every known point, until 10 in
+  a row bring no improvement (at least 24; hardtanh [4, 4] plain on [-3, 3] has an asymmetric
+  optimum 5.8 % below the symmetric one every linearised start finds; the screened-out starts
+  count in "best of N starts" but are not listed in ``starts``);
+* for ``safe``, where ``Q`` depends on ``c_k = |b_k|`` only, the problem is bound-constrained
+  (``c >= 0``) and its optima often lie on faces (some ``c_k = 0``; gelu [5, 4] on [-3, 3] has
+  ``b_1 = b_4 = 0``). LM on ``|θ|`` stalls at the kink such a face is for it, so the search
+  adds ``random-i``: log-normal random ``c`` (fixed seed; the optima on wide ranges have ``c_k``
+  up to ``1e3`` in the scaled coordinates, far from every linearised start), drawn until
+  ``_PATIENCE`` in a row bring no improvement; the three best distinct points are then
+  finished by the bound-constrained trust-region reflective method (Branch, Coleman & Li 1999)
+  and ``face*``: greedy face moves from the best point (each ``c_k > 0`` set to 0, each
+  ``c_k = 0`` released at a few magnitudes), repeated while one improves. Components the
+  bounded method leaves within ``1e-8`` of the bound are set to exactly 0;
 * for ``abs`` additionally the ``plain`` starts, the ``safe`` Loeb/SK denominators with sign
   patterns, and sign-pattern SK starts seeded with ``S >= 0``, ``S ~ x``, those with one more
   sign change at interior Chebyshev points, the plain starts' patterns and, after the first
   round, the best candidate's pattern. Because the base rule cannot see the narrow features
   ``1 + |S|`` has near a double sign change, the three leaders are ranked and polished on rules
   split at their own sign changes.
+
+This certifies the result only among the starts tried: ``settings["optimality"]`` says "best of
+N starts" for ``n >= 1``, and "global" only for ``n = 0`` (linear least squares). For ``safe``
+with ``n <= 2`` a branch and bound over ``c`` on a convex relaxation
+(:func:`~actfit.approx.varpro.bound_safe_globally`) adds ``lower_bound`` and ``gap``: the fit is
+global within that gap over ``0 <= c_k <= 1e4`` (scaled coordinates), as minimax reports it.
+``benchmarks/lsq_grid.py`` compares every fit of a grid of targets, ranges, orders and forms with
+an independent 30-start search (``benchmarks/results/lsq-grid.md``).
 
 *Poles (plain form).* A pole makes the L2 integral infinite. A zero of ``Q`` at a node gives a
 huge residual, so LM steps do not cross one; every plain candidate whose ``Q`` still has a zero on
@@ -48,6 +72,9 @@ References:
     problems", BIT 15 (1975), 49–57.
     C. K. Sanathanan and J. Koerner, "Transfer function synthesis as a ratio of two complex
     polynomials", IEEE Trans. Automatic Control 8 (1963), 56–58.
+    M. A. Branch, T. F. Coleman and Y. Li, "A subspace, interior, and conjugate gradient method
+    for large-scale bound-constrained minimization problems", SIAM J. Sci. Comput. 21 (1999),
+    1–23.
 """
 
 from __future__ import annotations
@@ -59,17 +86,28 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.polynomial import chebyshev as _cheb
 from numpy.typing import NDArray
 
 from actfit.approx.monomial import from_monomial_denominator, to_monomial_rational
 from actfit.approx.starts import (
+    make_abs_draw,
     make_interp_start,
+    make_plain_draw,
     make_signed_safe_starts,
     make_sk_starts,
     solve_abs_sk,
 )
-from actfit.approx.varpro import Grid, Model, Refiner, VarPro, make_grid, make_varpro
+from actfit.approx.varpro import (
+    Grid,
+    Model,
+    Refiner,
+    VarPro,
+    bound_safe_globally,
+    has_plain_pole,
+    make_grid,
+    make_varpro,
+    snap_to_faces,
+)
 from actfit.approx.weights import Weight, parse_weight
 from actfit.fit import Fit, make_fit
 from actfit.options import DEFAULT_ORDER, DEFAULT_RANGE, Progress, as_range, check_order
@@ -81,25 +119,24 @@ __all__ = ["fit_lsq"]
 _PANELS = 6
 _NODES_PER_PANEL = 20
 _SEED = 20240611
+# Safe-form random starts: at least _MIN_RANDOM, stop after _PATIENCE without improvement.
+_MIN_RANDOM = 4
+_PATIENCE = 4
+_LEADERS = 3
+# Plain-form random starts: the basins of its far optima are narrower (poles bound them).
+_MIN_RANDOM_PLAIN = 24
+_PATIENCE_PLAIN = 10
+_SCREEN = 1.05  # a screened start is polished fully if its cost is within 5 % of the best
+_MAX_RANDOM = 60
+_SAME = 1e-9  # relative cost change below which two optima count as the same
+_BOUND_MAX_N = 2  # safe: branch and bound for a lower bound up to this n (0.3 s at n = 2)
+_BOUND_CMAX = 1e4  # ... over 0 <= c_k <= _BOUND_CMAX in the scaled coordinates
 _Array = NDArray[np.float64]
 
 
 # ------------------------------------------------------------------------------------------------
 # The multi-start search
 # ------------------------------------------------------------------------------------------------
-def _plain_has_pole(grid: Grid, theta: _Array, q_nodes: _Array) -> bool:
-    """Whether a ``plain`` ``Q`` is ``<= 0`` at a node or has a real root on the range."""
-    if theta.size == 0:
-        return False
-    if not np.all(q_nodes > 0):
-        return True
-    v0 = _cheb.chebvander(np.array([grid.t0]), theta.size)[0, 1:]
-    q_cheb = np.concatenate([[1.0 - float(v0 @ theta)], theta])
-    roots = _cheb.chebroots(q_cheb)
-    real = roots[np.abs(roots.imag) <= 1e-8 * (1.0 + np.abs(roots.real))].real
-    return bool(np.any((real >= -1.0 - 1e-12) & (real <= 1.0 + 1e-12)))
-
-
 @dataclass
 class _Candidate:
     name: str
@@ -121,22 +158,28 @@ class _Search:
     vp: VarPro = field(init=False)
     candidates: list[_Candidate] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    screened: int = 0  # random starts only screened by a short LM run (not in candidates)
 
     def __post_init__(self) -> None:
         self.vp = make_varpro(self.grid, self.m, self.n, self.form)
         self.vnum = self.vp.vnum
         self.model = self.vp.model
 
-    def run(self, name: str, theta0: _Array | None) -> _Candidate | None:
+    def run(self, name: str, theta0: _Array | None, bounded: bool = False) -> _Candidate | None:
         if theta0 is None or theta0.size != self.n or not np.all(np.isfinite(theta0)):
             return None
-        theta, status = self.vp.polish(theta0)
+        if self.form == "safe" and bounded:
+            theta, status = self.vp.polish_bounded(theta0)
+        else:
+            theta, status = self.vp.polish(theta0)
+            if self.form == "safe":
+                theta = np.abs(theta)
         self.statuses[name] = status
         cost = self.vp.cost(theta)
         pole = False
         if self.form == "plain":
             q, _ = self.model.q(theta)
-            pole = _plain_has_pole(self.grid, theta, q)
+            pole = has_plain_pole(self.grid, theta, q)
         cand = _Candidate(name, theta, cost, pole)
         self.candidates.append(cand)
         return cand
@@ -198,7 +241,9 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
         odd = np.where(grid.x < 0, -1.0, 1.0)
         seeds += [("pos", np.ones_like(grid.x)), ("odd", odd)]
         if n >= 2:
-            for j, r in enumerate(_interior_points(grid, 7)):
+            # ... and close to 0, where S also vanishes (softplus [6, 5] on [-5, 5]: 0.014).
+            near = grid.radius * np.array([-0.01, -0.003, 0.003, 0.01])
+            for j, r in enumerate([*_interior_points(grid, 7), *near]):
                 flip = np.where(grid.x < r, -1.0, 1.0)
                 seeds += [(f"pos-root{j}", flip), (f"odd-root{j}", odd * flip)]
         seen: list[_Array] = []
@@ -210,6 +255,8 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
             if not any(min(_dist(th, u), _dist(th, -u)) <= 1e-9 for u in seen):
                 seen.append(th)
                 starts.append((f"abs-sk-{k}", th))
+    elif form == "safe":
+        return _safe_search(search, grid, m, n)
     else:
         starts += make_sk_starts(grid, search.vnum, search.model)
         interp = make_interp_start(grid, m, form, n)
@@ -225,9 +272,25 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
         for factor in (0.5, 0.2, 0.05, 0.0):
             search.run(f"shrink-{factor:g}", factor * best.theta)
         best = search.best()
+    if form == "abs":
+        # As for plain: far optima (hardswish on [-8, 8], tsqrt_tanh) no linearised start finds.
+        _random_restarts(
+            search, make_abs_draw(grid, n), _MIN_RANDOM_PLAIN, _PATIENCE_PLAIN, screen=True
+        )
+        best = search.best()
     if form == "abs" and best is not None:
         sign = np.where(search.model.basis @ best.theta < 0, -1.0, 1.0)
         search.run("abs-sk-best", solve_abs_sk(grid, search.vnum, search.model.basis, sign))
+        best = search.best()
+    if form == "plain":
+        # The plain form's optima on kinked targets can lie far from every linearised start.
+        _random_restarts(
+            search,
+            make_plain_draw(grid, search.model.basis),
+            _MIN_RANDOM_PLAIN,
+            _PATIENCE_PLAIN,
+            screen=True,
+        )
         best = search.best()
     if best is not None:
         rng = np.random.default_rng(_SEED)
@@ -235,6 +298,119 @@ def _search(grid: Grid, m: int, n: int, form: str) -> _Search:
             scale = 0.3 * (1.0 + np.abs(best.theta))
             search.run(f"perturb-{i}", best.theta + scale * rng.standard_normal(n))
     return search
+
+
+def _improves(cost: float, best: float) -> bool:
+    return cost < best * (1.0 - _SAME) - 1e-300
+
+
+def _random_restarts(
+    search: _Search,
+    draw: Any,
+    least: int = _MIN_RANDOM,
+    patience: int = _PATIENCE,
+    screen: bool = False,
+) -> None:
+    """Seeded random starts ``draw(rng)`` until ``_PATIENCE`` in a row bring no improvement.
+
+    At least ``least`` and at most ``_MAX_RANDOM`` starts; candidates with a pole do not
+    count as improvements. The seed is fixed, so the fit is deterministic.
+    """
+    rng = np.random.default_rng(_SEED)
+    best = search.best()
+    best_cost = best.cost if best is not None and not best.pole else math.inf
+    since = 0
+    for i in range(_MAX_RANDOM):
+        theta0 = draw(rng)
+        since += 1
+        if screen:
+            # A short LM run first: only the starts that lead near the best, into a basin not
+            # seen yet, are polished fully.
+            theta0, _ = search.vp.polish(theta0, quick=True)
+            known = any(_dist(theta0, c.theta) <= 1e-3 for c in search.candidates)
+            if known or not search.vp.cost(theta0) <= best_cost * _SCREEN:
+                search.screened += 1
+                if since >= patience and i + 1 >= least:
+                    break
+                continue
+        cand = search.run(f"random-{i}", theta0)
+        if cand is not None and not cand.pole and _improves(cand.cost, best_cost):
+            best_cost, since = cand.cost, 0
+        if since >= patience and i + 1 >= least:
+            break
+
+
+def _safe_search(search: _Search, grid: Grid, m: int, n: int) -> _Search:
+    """The ``safe`` search: bound-constrained VarPro over ``c = |b| >= 0``, faces included.
+
+    1. The linearised, interpolation, previous-order and all-ones starts.
+    2. Random starts ``c_k = exp(N(1, 2.5))`` (fixed seed; the optima of wide ranges have
+       ``c_k`` up to ``1e3`` in the scaled coordinates, far from every linearised start), until
+       the best point has been reached again from ``_PATIENCE`` further starts without
+       improvement, or ``_MAX_RANDOM`` starts.
+    3. Greedy face moves from the best point: each ``c_k > 0`` set to 0 (onto a face), each
+       ``c_k = 0`` released at a few magnitudes (off a face), repeated while one improves.
+    """
+    starts = [*make_sk_starts(grid, search.vnum, search.model)]
+    interp = make_interp_start(grid, m, "safe", n)
+    if interp is not None:
+        starts.append(("interp", interp))
+    starts += _chain_start(grid, m, n, "safe")
+    starts.append(("ones", from_monomial_denominator("safe", grid, np.ones(n))))
+    for name, theta in starts:
+        search.run(name, theta)
+    _random_restarts(search, lambda rng: np.exp(rng.normal(1.0, 2.5, n)))
+    # LM on |θ| is several times cheaper than the bounded method but stalls at the kink a face
+    # optimum is for it: finish the leaders with the bounded method.
+    leaders: list[_Candidate] = []
+    for cand in sorted(search.candidates, key=lambda c: c.cost):
+        if not any(_dist(cand.theta, u.theta) <= 1e-6 for u in leaders):
+            leaders.append(cand)
+        if len(leaders) == _LEADERS:
+            break
+    for cand in leaders:
+        search.run(f"{cand.name}-bounded", cand.theta, bounded=True)
+    for sweep in range(3):
+        best = search.best()
+        if best is None:
+            break
+        improved = False
+        for k in range(n):
+            trials = []
+            if best.theta[k] > 0.0:
+                th = best.theta.copy()
+                th[k] = 0.0
+                trials.append((f"face{sweep}-drop{k}", th))
+            else:
+                for mag in (1.0, 30.0, 1e3):
+                    th = best.theta.copy()
+                    th[k] = mag
+                    trials.append((f"face{sweep}-add{k}-{mag:g}", th))
+            for name, th in trials:
+                cand = search.run(name, th, bounded=True)
+                if cand is not None and _improves(cand.cost, best.cost):
+                    improved = True
+        if not improved:
+            break
+    return search
+
+
+def _optimality(vp: VarPro, form: str, n: int, starts: int, l2: float) -> dict[str, Any]:
+    """What is proven about the optimum: settings ``optimality`` (+ ``lower_bound``, ``gap``)."""
+    if n == 0:
+        return {"optimality": "global: linear least squares (convex), solved exactly"}
+    tried = f"best of {starts} starts: the lowest local minimum found from {starts} starting points"
+    if form != "safe" or n > _BOUND_MAX_N or not l2 > 0:
+        return {"optimality": f"{tried}; nonconvex, no global certificate (lower bound) computed"}
+    lower, _, boxes = bound_safe_globally(vp, l2 * l2, cmax=_BOUND_CMAX)
+    lb = math.sqrt(max(lower, 0.0))
+    return {
+        "optimality": f"{tried}; global within gap {1.0 - lb / l2:.2e} (relative, L2 on the "
+        f"quadrature rule) over 0 <= b_k R^k <= {_BOUND_CMAX:g}, R = max(|a|, |b|): branch and "
+        f"bound on a convex relaxation ({boxes} boxes)",
+        "lower_bound": lb,
+        "gap": 1.0 - lb / l2,
+    }
 
 
 # ------------------------------------------------------------------------------------------------
@@ -258,8 +434,10 @@ def fit_lsq(
     Minimises the continuous weighted L2 error ``∫ w (f - P/Q)^2`` by variable projection (Golub
     & Pereyra 1973; Kaufman 1975) with Levenberg–Marquardt, started from Loeb's and
     Sanathanan–Koerner's (1963) linearised solutions, a multipoint Padé interpolant, the previous
-    orders and deterministic perturbations; the best is returned. See the module docstring for
-    the details, including how each denominator form is handled.
+    orders and deterministic perturbations (``safe``: seeded random starts, bound-constrained
+    polishing over ``|b_k| >= 0`` and face moves); the best is returned. This is the best of the
+    starts tried, not a certified global optimum (``settings["optimality"]`` says so). See the
+    module docstring for the details, including how each denominator form is handled.
 
     Args:
         target: The function to approximate: a :class:`~actfit.targets.Target`, a registry name
@@ -278,8 +456,10 @@ def fit_lsq(
 
     Returns:
         The :class:`~actfit.fit.Fit` with method ``"lsq"``; its settings record the weight, the
-        quadrature rule, the starts tried, the winning start, the LM evaluations and the
-        objective (the weighted L2 error ``sqrt(∫ w (f - r)^2)``).
+        quadrature rule, the starts tried, the winning start, the LM evaluations, the
+        objective (the weighted L2 error ``sqrt(∫ w (f - r)^2)``) and ``optimality``, what is
+        proven about the optimum ("best of N starts" or, for ``n = 0``, "global"; for ``safe``
+        with ``n <= 2`` also ``lower_bound`` and ``gap`` from a branch and bound).
 
     Raises:
         UnknownTargetError: A name that is neither in the registry nor an expression.
@@ -374,10 +554,12 @@ def _fit(
                 th, status = refiner.vp_for(th).polish(th, tight=True)
             finals.append((refiner.cost(th), cand.name, th, status, cand))
         _, _, theta, status, best = min(finals, key=lambda f: (f[0], f[1]))
+    elif form == "safe":
+        theta, status = search.vp.polish_bounded(best.theta, tight=True)
     else:
         theta, status = search.vp.polish(best.theta, tight=True)
     if form == "safe":
-        theta = np.abs(theta)
+        theta = snap_to_faces(search.vp, np.abs(theta))
     theta, newton_steps = refiner.refine(theta)
     vp = refiner.vp_for(theta)
     grid = vp.grid
@@ -404,6 +586,7 @@ def _fit(
         "l2_error": l2,
         "coefficients": conversion,
     }
+    settings.update(_optimality(vp, form, n, len(search.candidates) + search.screened, l2))
     if form == "plain":
         settings["rejected_with_poles"] = [c.name for c in search.candidates if c.pole]
     return rational, settings, status != 0 or newton_steps > 0

@@ -9,6 +9,8 @@ starts made here, all in the internal coordinates of :mod:`actfit.approx.varpro`
   solves keep ``θ >= 0`` (bounded-variable least squares);
 * ``interp``: a Padé-like start, the linearised rational interpolant at ``m + n + 1`` Chebyshev
   points of the range (a multipoint Padé approximant);
+* random starts (drawn by :mod:`actfit.approx.lsq` with a fixed seed): for ``plain`` and
+  ``abs`` from :func:`make_plain_draw` and :func:`make_abs_draw`;
 * for ``abs``: the ``safe`` Loeb/SK denominators read as ``S(x) = Σ ε_k β_k (x/R)^k`` for the
   sign patterns ``ε = +1``, ``ε_k = (-1)^k`` and a few random ones, and sign-pattern SK starts
   (the linearisation ``f (1 + σ S) - P`` with ``σ = sign(S)`` frozen and updated until it
@@ -23,6 +25,9 @@ References:
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 from numpy.typing import NDArray
@@ -31,7 +36,9 @@ from actfit.approx.monomial import from_monomial_denominator
 from actfit.approx.varpro import Grid, Model, eval_denominator_basis
 
 __all__ = [
+    "make_abs_draw",
     "make_interp_start",
+    "make_plain_draw",
     "make_signed_safe_starts",
     "make_sk_starts",
     "solve_abs_sk",
@@ -173,3 +180,53 @@ def make_signed_safe_starts(
             den = eps * np.abs(beta) / grid.radius ** np.arange(1, n + 1)
             out.append((f"safe{i}-sign{j}", from_monomial_denominator("abs", grid, den)))
     return out
+
+
+def make_abs_draw(grid: Grid, n: int) -> Callable[[np.random.Generator], _Array]:
+    """Random ``abs`` starts: ``S`` with Chebyshev or monomial coefficients of random size."""
+    count = [0]
+
+    def draw(rng: np.random.Generator) -> _Array:
+        count[0] += 1
+        if count[0] % 2 == 0:
+            den = rng.choice([-1.0, 1.0], n) * np.exp(rng.normal(0.0, 2.0, n))
+            den = den / grid.radius ** np.arange(1, n + 1)
+            return from_monomial_denominator("abs", grid, den)
+        return rng.standard_normal(n) * math.exp(rng.normal(0.0, 1.5))
+
+    return draw
+
+
+def make_plain_draw(grid: Grid, basis: _Array) -> Callable[[np.random.Generator], _Array]:
+    """Random ``plain`` starts, alternately of two kinds (each finds optima the other misses).
+
+    ``S`` of random shape scaled so that ``min Q = u`` at the nodes (pole-free), and monomial
+    ``b_k = ±exp(N(0, 2)) / R^k`` (often with a pole, but then LM settles far away).
+
+    Examples:
+        >>> from actfit.approx.varpro import make_grid, make_varpro
+        >>> from actfit.approx.weights import parse_weight
+        >>> from actfit.targets import get_target
+        >>> g = make_grid(get_target("tanh", {}), parse_weight("uniform"), -2.0, 2.0, (), 2, 8)
+        >>> basis = make_varpro(g, 3, 2, "plain").model.basis
+        >>> theta = make_plain_draw(g, basis)(np.random.default_rng(0))
+        >>> theta.shape, bool(np.all(1.0 + basis @ theta > 0))
+        ((2,), True)
+    """
+    n = basis.shape[1]
+    count = [0]
+
+    def draw(rng: np.random.Generator) -> _Array:
+        count[0] += 1
+        if count[0] % 2 == 0:
+            den = rng.choice([-1.0, 1.0], n) * np.exp(rng.normal(0.0, 2.0, n))
+            den = den / grid.radius ** np.arange(1, n + 1)
+            return from_monomial_denominator("plain", grid, den)
+        theta = rng.standard_normal(n) * math.exp(rng.normal(0.0, 1.5))
+        low = float(np.min(basis @ theta))
+        floor = 1.0 - rng.uniform(0.05, 0.95)  # Q >= 1 - floor at the nodes
+        if low < -floor:
+            theta *= floor / -low
+        return theta
+
+    return draw

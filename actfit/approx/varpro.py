@@ -62,10 +62,13 @@ __all__ = [
     "Model",
     "Refiner",
     "VarPro",
+    "bound_safe_globally",
     "eval_denominator_basis",
     "eval_shifted_chebyshev",
+    "has_plain_pole",
     "make_grid",
     "make_varpro",
+    "snap_to_faces",
 ]
 
 _Array = NDArray[np.float64]
@@ -256,8 +259,14 @@ class VarPro:
         val = float(r @ r)
         return val if math.isfinite(val) else math.inf
 
-    def polish(self, theta0: _Array, *, tight: bool = False) -> tuple[_Array, int]:
-        """Run LM from ``θ0``; return the final point and MINPACK's status."""
+    def polish(
+        self, theta0: _Array, *, tight: bool = False, quick: bool = False
+    ) -> tuple[_Array, int]:
+        """Run LM from ``θ0``; return the final point and MINPACK's status.
+
+        ``quick``: a short run (``6 (n + 1)`` evaluations, loose tolerances) that only tells
+        whether a start leads anywhere promising.
+        """
         from scipy.optimize import least_squares
 
         theta0 = np.asarray(theta0, dtype=np.float64)
@@ -265,8 +274,8 @@ class VarPro:
             return theta0, 1
         if not np.all(np.isfinite(theta0)) or not math.isfinite(self.cost(theta0)):
             return theta0, -1
-        tol = 1e-15 if tight else 1e-10
-        nmax = (400 if tight else 60) * (theta0.size + 1)
+        tol = 1e-15 if tight else 1e-6 if quick else 1e-10
+        nmax = (400 if tight else 6 if quick else 60) * (theta0.size + 1)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             res = least_squares(
@@ -282,6 +291,45 @@ class VarPro:
             )
         theta = res.x
         # LM returns its best point; guard against a worse one all the same.
+        if self.cost(theta) > self.cost(theta0):
+            theta = theta0
+        return theta, int(res.status)
+
+    def polish_bounded(self, theta0: _Array, *, tight: bool = False) -> tuple[_Array, int]:
+        """Run bound-constrained trust-region reflective LS from ``θ0`` on ``θ >= 0``.
+
+        For ``safe``, where ``Q`` depends on ``|θ_k|`` only: the problem is over ``c = |θ| >= 0``
+        and its optima often lie on faces (some ``c_k = 0``), where the unconstrained LM on
+        ``|θ|`` meets a kink and stalls. The trust-region reflective method of Branch, Coleman
+        & Li (1999) (:func:`scipy.optimize.least_squares` ``method="trf"``) keeps the iterates
+        feasible and converges onto a face when the optimum lies there.
+
+        Returns the final point and scipy's status (``0``: the evaluation limit was reached).
+        """
+        from scipy.optimize import least_squares
+
+        theta0 = np.abs(np.asarray(theta0, dtype=np.float64))
+        if theta0.size == 0:
+            return theta0, 1
+        if not np.all(np.isfinite(theta0)) or not math.isfinite(self.cost(theta0)):
+            return theta0, -1
+        tol = 1e-15 if tight else 1e-10
+        nmax = (400 if tight else 60) * (theta0.size + 1)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            res = least_squares(
+                self.residual,
+                theta0,
+                jac=self.jacobian,
+                bounds=(0.0, np.inf),
+                method="trf",
+                ftol=tol,
+                xtol=tol,
+                gtol=tol,
+                max_nfev=nmax,
+                x_scale="jac",
+            )
+        theta = np.maximum(res.x, 0.0)
         if self.cost(theta) > self.cost(theta0):
             theta = theta0
         return theta, int(res.status)
@@ -421,3 +469,110 @@ class Refiner:
             if np.max(np.abs(step)) <= 1e-15 * (1.0 + float(np.max(np.abs(theta)))):
                 break
         return theta, steps
+
+
+# ------------------------------------------------------------------------------------------------
+# Feasibility: poles of plain, faces of safe
+# ------------------------------------------------------------------------------------------------
+def has_plain_pole(grid: Grid, theta: _Array, q_nodes: _Array) -> bool:
+    """Whether a ``plain`` ``Q`` is ``<= 0`` at a node or has a real root on the range."""
+    if theta.size == 0:
+        return False
+    if not np.all(q_nodes > 0):
+        return True
+    v0 = _cheb.chebvander(np.array([grid.t0]), theta.size)[0, 1:]
+    q_cheb = np.concatenate([[1.0 - float(v0 @ theta)], theta])
+    roots = _cheb.chebroots(q_cheb)
+    real = roots[np.abs(roots.imag) <= 1e-8 * (1.0 + np.abs(roots.real))].real
+    return bool(np.any((real >= -1.0 - 1e-12) & (real <= 1.0 + 1e-12)))
+
+
+def snap_to_faces(vp: VarPro, theta: _Array) -> _Array:
+    """Set ``c_k`` that the bounded method left just inside the bound to exactly 0.
+
+    The trust-region reflective iterates stay strictly feasible, so a face optimum comes back
+    with ``c_k ~ 1e-20`` instead of 0. In the scaled coordinates ``Q >= 1`` and ``s <= 1``, so
+    ``c_k <= 1e-8`` moves ``Q`` by at most ``1e-8``; the zero is kept where the cost does not
+    rise (at a face optimum the gradient points into the feasible side, so it falls).
+    """
+    cost = vp.cost(theta)
+    for k in np.flatnonzero((theta > 0.0) & (theta <= 1e-8)):
+        trial = theta.copy()
+        trial[k] = 0.0
+        new = vp.cost(trial)
+        if new <= cost * (1.0 + 1e-13):
+            theta, cost = trial, new
+    return theta
+
+
+# ------------------------------------------------------------------------------------------------
+# A global lower bound (safe form, small n)
+# ------------------------------------------------------------------------------------------------
+def bound_safe_globally(
+    vp: VarPro,
+    upper: float,
+    cmax: float = 1e4,
+    rel_gap: float = 1e-2,
+    max_boxes: int = 400,
+) -> tuple[float, float, int]:
+    """Branch and bound over ``c ∈ [0, cmax]^n``: a lower bound on the ``safe`` objective.
+
+    ``upper`` is the best cost known. On a box ``lo <= c <= hi`` every ``Q_c <= Q_hi`` (the
+    basis ``s^k >= 0``), so ``(f - P/Q)^2 = (f Q - P)^2 / Q^2 >= (f Q_c - P)^2 / Q_hi^2``, which
+    is linear least squares in ``(α, c)`` with bounds on ``c``: a convex relaxation solved exactly
+    (bounded-variable least squares, Stark & Parker 1995). Boxes are split (geometrically where
+    wide, the optima of wide ranges reach ``c ~ 1e3``) until every open box's bound is within
+    ``rel_gap`` of the best cost found, or ``max_boxes`` boxes.
+
+    Returns ``(lower, upper, boxes)``: ``lower`` a valid lower bound of the cost over the box
+    domain (the minimum bound of the open boxes), ``upper`` the best cost seen (the given one or
+    lower, found at the relaxations' minimisers).
+    """
+    import heapq
+
+    from scipy.optimize import lsq_linear
+
+    g, vnum, basis = vp.grid, vp.vnum, vp.model.basis
+    n = basis.shape[1]
+    k = vnum.shape[1]
+    fb = g.f[:, None] * basis
+
+    def relax(lo: _Array, hi: _Array) -> tuple[float, _Array]:
+        scale = g.sw / (1.0 + basis @ hi)
+        mat = scale[:, None] * np.hstack([vnum, -fb])
+        norms = np.linalg.norm(mat, axis=0)
+        norms[norms == 0] = 1.0
+        lower = np.concatenate([np.full(k, -np.inf), lo * norms[k:]])
+        upper_b = np.concatenate([np.full(k, np.inf), hi * norms[k:]])
+        upper_b = np.maximum(upper_b, lower + 1e-300)
+        res = lsq_linear(mat / norms, scale * g.f, bounds=(lower, upper_b), method="bvls")
+        c = np.clip(res.x[k:] / norms[k:], lo, hi)
+        return 2.0 * float(res.cost), c
+
+    best = upper
+    heap: list[tuple[float, int, _Array, _Array]] = []
+    lo0, hi0 = np.zeros(n), np.full(n, cmax)
+    lb, c = relax(lo0, hi0)
+    best = min(best, vp.cost(c))
+    heapq.heappush(heap, (lb, 0, lo0, hi0))
+    boxes, count = 1, 1
+    while heap and boxes < max_boxes:
+        lb, _, lo, hi = heap[0]
+        if lb >= best * (1.0 - rel_gap):
+            break
+        heapq.heappop(heap)
+        # Split where Q varies most over the box: the widest (1 + hi)/(1 + lo).
+        j = int(np.argmax((1.0 + hi) / (1.0 + lo)))
+        wide = hi[j] > 4.0 * (1.0 + lo[j])
+        cut = math.sqrt((1.0 + lo[j]) * (1.0 + hi[j])) - 1.0 if wide else 0.5 * (lo[j] + hi[j])
+        for a, b in ((lo[j], cut), (cut, hi[j])):
+            nlo, nhi = lo.copy(), hi.copy()
+            nlo[j], nhi[j] = a, b
+            val, c = relax(nlo, nhi)
+            best = min(best, vp.cost(c))
+            boxes += 1
+            if val < best * (1.0 - rel_gap):
+                count += 1
+                heapq.heappush(heap, (val, count, nlo, nhi))
+    lower = min(heap[0][0], best) if heap else best * (1.0 - rel_gap)
+    return lower, best, boxes
