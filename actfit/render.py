@@ -130,7 +130,7 @@ def _reports(fit: Fit) -> Table:
     return table
 
 
-_CLI_TAIL_HINT = "(refit with --tail linear)"
+_CLI_TAIL_HINT = "(refit with actfit lsq --form safe --tail linear)"
 
 
 def cli_warning(text: str) -> str:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from actfit.approx.lsq import fit_lsq
 from actfit.approx.quadrature import gauss_legendre_nodes
 from actfit.approx.weights import Weight, parse_weight
-from actfit.errors import FormError, OrderError, ParameterError, RangeError
+from actfit.errors import ActfitError, FormError, OrderError, ParameterError, RangeError
 from actfit.rational import Rational
 from actfit.targets import get_target, parse_expression
 
@@ -606,3 +606,32 @@ def test_lower_bound_is_below_every_fit_on_the_box():
     lower, best, _ = bound_safe_globally(vp, min(costs))
     assert lower <= best <= min(costs)
     assert lower >= 0.9 * best  # and it is not a trivial bound
+
+
+def test_linear_tail_grows_at_most_linearly_and_reports_its_cost() -> None:
+    """gelu [5,4] safe: the free optimum has b4 = 0 and grows like x^2 (r(1e4) ~ 9.5e6); with
+    tail='linear' the top coefficient is kept at |b4| R^4 >= 0.01 and r grows linearly."""
+    from actfit.approx.lsq import TAIL_FLOOR
+
+    free = fit_lsq("gelu", (5, 4), (-3, 3), form="safe")
+    lin = fit_lsq("gelu", (5, 4), (-3, 3), form="safe", tail="linear")
+    assert free.rational.denominator[-1] == 0.0 and free.tail.plus.degree == 2
+    assert abs(lin.rational.denominator[-1]) * 3.0**4 >= TAIL_FLOOR * (1 - 1e-12)
+    assert lin.tail.plus.degree == 1 and lin.tail.minus.degree == 1
+    big = lin.rational(np.array([1e4, 1e6]))
+    assert abs(big[1] / big[0]) == pytest.approx(100.0, rel=1e-2)  # linear, not quadratic
+    info = lin.settings["tail"]
+    assert info["active"] and info["l2_error_free"] == pytest.approx(free.errors.l2, rel=1e-6)
+    assert info["l2_error_linear"] == pytest.approx(lin.errors.l2, rel=1e-6)
+    assert free.errors.l2 <= lin.errors.l2 <= 1.05 * free.errors.l2  # the cost is reported, small
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"form": "plain"}, "safe form"), ({"order": (6, 4)}, "m <= n \\+ 1"),
+     ({"order": (3, 0)}, "m <= n \\+ 1"), ({"tail": "cubic"}, "unknown tail")],
+)
+def test_linear_tail_refuses_what_it_cannot_do(kwargs, match) -> None:
+    args = {"order": (5, 4), "tail": "linear", **kwargs}
+    with pytest.raises(ActfitError, match=match):
+        fit_lsq("gelu", args.pop("order"), (-3, 3), **args)

@@ -109,6 +109,7 @@ from actfit.approx.varpro import (
     snap_to_faces,
 )
 from actfit.approx.weights import Weight, parse_weight
+from actfit.errors import FormError, OrderError, ParameterError
 from actfit.fit import Fit, make_fit
 from actfit.options import DEFAULT_ORDER, DEFAULT_RANGE, Progress, as_range, check_order
 from actfit.rational import Rational, require_fit_form
@@ -427,6 +428,7 @@ def fit_lsq(
     progress: Progress | None = None,
     panels: int = _PANELS,
     nodes_per_panel: int = _NODES_PER_PANEL,
+    tail: str = "free",
     **params: float,
 ) -> Fit:
     """Return the least-squares rational fit of ``target`` of type [m, n] on ``range``.
@@ -452,6 +454,13 @@ def fit_lsq(
             multi-start search and at the end.
         panels: Quadrature panels per smooth piece of the range.
         nodes_per_panel: Gauss–Legendre nodes per panel.
+        tail: ``"free"`` (the unconstrained optimum, which may grow like ``x^(m - n_eff)``
+            outside the range when top denominator coefficients vanish) or ``"linear"``
+            (``safe`` form, ``m <= n + 1``): the top denominator coefficient is kept at
+            ``|b_n| R^n >= TAIL_FLOOR`` (``R = max(|a|, |b|)``: at ``|x| = R`` the top term adds at
+            least 1% to ``Q(0) = 1``), so ``r`` grows at most linearly; the constrained optimum
+            is polished from the free one, and ``settings["tail"]`` records the cost (L2 error
+            free and linear).
         **params: The target's parameters when it is given by name (``slope=0.1``).
 
     Returns:
@@ -466,7 +475,8 @@ def fit_lsq(
         ExpressionError: An invalid expression.
         ParameterError: Parameters the target does not have, or given with a ready-made
             Target; a weight that is malformed, negative, non-finite or zero on the range.
-        OrderError: ``m`` or ``n`` outside ``0..12`` or not integers.
+        OrderError: ``m`` or ``n`` outside ``0..12`` or not integers; ``m > n + 1`` with
+            ``tail="linear"``.
         RangeError: The range is not finite or ``a >= b``.
         FormError: An unknown denominator form.
         TargetDomainError: The target is not finite on the range.
@@ -486,13 +496,14 @@ def fit_lsq(
     m, n = check_order(order)
     a, b = as_range(range)
     form = require_fit_form(form)
+    tail = _check_tail(tail, form, m, n)
     check_finite(target, a, b)
     w = parse_weight(weight)
     stage = f"lsq {target.label}"
     if progress is not None:
         progress(stage, 0.0)
     rational, settings, converged = _fit(
-        target, m, n, a, b, form, w, panels, nodes_per_panel, progress, stage
+        target, m, n, a, b, form, w, panels, nodes_per_panel, progress, stage, tail
     )
     if not converged:
         warnings.warn(
@@ -514,6 +525,63 @@ def fit_lsq(
     return fit
 
 
+TAIL_FLOOR = 1e-2
+"""``tail="linear"``: the floor on the top denominator coefficient in the scaled variable
+``|x|/R`` (``|b_n| R^n >= TAIL_FLOOR``)."""
+TAILS = ("free", "linear")
+
+
+def _check_tail(tail: str, form: str, m: int, n: int) -> str:
+    t = str(tail).strip().lower()
+    if t not in TAILS:
+        raise ParameterError(
+            f"unknown tail {tail!r}; use 'free' (the unconstrained optimum) or 'linear'"
+        )
+    if t == "linear":
+        if form != "safe":
+            raise FormError(
+                f"tail 'linear' is available for the safe form (the {form} form's top "
+                "coefficient has no sign to bound); use form safe"
+            )
+        if n == 0 or m > n + 1:
+            raise OrderError(
+                f"tail 'linear' needs a denominator and m <= n + 1 (got [{m},{n}]); e.g. "
+                f"order [{max(n, 1) + 1},{max(n, 1)}]"
+            )
+    return t
+
+
+def _linear_tail(vp: Any, theta: np.ndarray, n: int, grid: Grid) -> tuple[np.ndarray, dict]:
+    """The best point with ``c_n >= TAIL_FLOOR`` near the free optimum ``theta`` (safe form).
+
+    ``θ`` are the scaled coefficients ``c_k = |b_k| R^k``; r grows at most linearly exactly
+    when ``c_n > 0`` and ``m <= n + 1``. The constrained problem is the same bound-constrained
+    VarPro with the lower bound raised on ``c_n`` (Branch, Coleman & Li's trust-region
+    reflective method keeps it feasible), started from the free optimum and from the free
+    optimum with ``c_n`` lifted to the floor and to ``10 x`` the floor; the best is kept.
+    """
+    lower = np.zeros(n)
+    lower[n - 1] = TAIL_FLOOR
+    free_cost = vp.cost(np.abs(theta))
+    best, best_cost = None, np.inf
+    for lift in (1.0, 10.0, 100.0):
+        start = np.abs(theta).copy()
+        start[n - 1] = max(start[n - 1], lift * TAIL_FLOOR)
+        th, _ = vp.polish_bounded(start, tight=True, lower=lower)
+        c = vp.cost(th)
+        if c < best_cost:
+            best, best_cost = th, c
+    info = {
+        "kind": "linear",
+        "floor": TAIL_FLOOR,
+        "constraint": f"|b_{n}| R^{n} >= {TAIL_FLOOR:g}, R = {grid.radius:g}",
+        "active": bool(abs(theta[n - 1]) < TAIL_FLOOR),
+        "l2_error_free": float(np.sqrt(max(free_cost, 0.0))),
+        "l2_error_linear": float(np.sqrt(max(best_cost, 0.0))),
+    }
+    return best, info
+
+
 def _fit(
     target: Any,
     m: int,
@@ -526,6 +594,7 @@ def _fit(
     nodes_per_panel: int,
     progress: Progress | None = None,
     stage: str = "lsq",
+    tail: str = "free",
 ) -> tuple[Rational, dict[str, Any], bool]:
     """The fit proper on validated inputs: ``(rational, settings, converged)``."""
     kinks = tuple(float(k) for k in getattr(target, "kinks", ()))
@@ -560,7 +629,13 @@ def _fit(
         theta, status = search.vp.polish(best.theta, tight=True)
     if form == "safe":
         theta = snap_to_faces(search.vp, np.abs(theta))
+    tail_info: dict[str, Any] = {"kind": tail}
+    if tail == "linear":
+        theta, tail_info = _linear_tail(search.vp, theta, n, grid)
+    theta0 = theta
     theta, newton_steps = refiner.refine(theta)
+    if tail == "linear" and abs(theta[n - 1]) < tail_info["floor"]:
+        theta, newton_steps = theta0, 0  # Newton left the constraint: keep the constrained point
     vp = refiner.vp_for(theta)
     grid = vp.grid
     rational, conversion, l2 = to_monomial_rational(grid, m, form, vp, theta)
@@ -587,6 +662,8 @@ def _fit(
         "coefficients": conversion,
     }
     settings.update(_optimality(vp, form, n, len(search.candidates) + search.screened, l2))
+    if tail != "free":
+        settings["tail"] = tail_info
     if form == "plain":
         settings["rejected_with_poles"] = [c.name for c in search.candidates if c.pole]
     return rational, settings, status != 0 or newton_steps > 0

@@ -312,7 +312,8 @@ def tail_report(
         warnings.append(
             f"the max error on [{lo:g}, {hi:g}] ({factor:g} x the range) is {wider:.3e}{ratio} "
             f"the error on the range {range_max_abs:.3e}: the table does not follow the target "
-            f"outside the range {LINEAR_TAIL_HINT}"
+            "outside the range"
+            + (f" {LINEAR_TAIL_HINT}" if fast else " (fit on a wider range if inputs go there)")
         )
     return TailReport(
         degrees=tails.degrees,

@@ -295,8 +295,11 @@ class VarPro:
             theta = theta0
         return theta, int(res.status)
 
-    def polish_bounded(self, theta0: _Array, *, tight: bool = False) -> tuple[_Array, int]:
-        """Run bound-constrained trust-region reflective LS from ``θ0`` on ``θ >= 0``.
+    def polish_bounded(
+        self, theta0: _Array, *, tight: bool = False, lower: _Array | None = None
+    ) -> tuple[_Array, int]:
+        """Run bound-constrained trust-region reflective LS from ``θ0`` on ``θ >= lower``
+        (default ``θ >= 0``).
 
         For ``safe``, where ``Q`` depends on ``|θ_k|`` only: the problem is over ``c = |θ| >= 0``
         and its optima often lie on faces (some ``c_k = 0``), where the unconstrained LM on
@@ -311,6 +314,8 @@ class VarPro:
         theta0 = np.abs(np.asarray(theta0, dtype=np.float64))
         if theta0.size == 0:
             return theta0, 1
+        lo = np.zeros(theta0.size) if lower is None else np.asarray(lower, dtype=np.float64)
+        theta0 = np.maximum(theta0, lo)
         if not np.all(np.isfinite(theta0)) or not math.isfinite(self.cost(theta0)):
             return theta0, -1
         tol = 1e-15 if tight else 1e-10
@@ -321,7 +326,7 @@ class VarPro:
                 self.residual,
                 theta0,
                 jac=self.jacobian,
-                bounds=(0.0, np.inf),
+                bounds=(lo, np.inf),
                 method="trf",
                 ftol=tol,
                 xtol=tol,
@@ -329,7 +334,7 @@ class VarPro:
                 max_nfev=nmax,
                 x_scale="jac",
             )
-        theta = np.maximum(res.x, 0.0)
+        theta = np.maximum(res.x, lo)
         if self.cost(theta) > self.cost(theta0):
             theta = theta0
         return theta, int(res.status)

@@ -108,6 +108,16 @@ def lsq_cmd(
             "with --range auto[:TAIL] the range is their TAIL quantiles, default 0.001).",
         ),
     ] = "uniform",
+    tail: Annotated[
+        str,
+        typer.Option(
+            "--tail",
+            metavar="TAIL",
+            help="free (the unconstrained optimum) or linear (safe form, M <= N+1: the top "
+            "denominator coefficient is kept away from 0, so the table grows at most "
+            "linearly outside the range; the report gives the cost).",
+        ),
+    ] = "free",
     coeffs: CoeffsOpt = "float64",
     sigma: SigmaOpt = 1.0,
     out: OutOpt = None,
@@ -116,7 +126,7 @@ def lsq_cmd(
     allow_poles: AllowPolesOpt = False,
     range_auto: RangeAutoOpt = None,
 ) -> None:
-    """Least-squares rational fit: the global optimum of the L2 error on the range."""
+    """Least-squares rational fit: the best L2 fit on the range (of many starts; see optimality)."""
     from actfit.approx.lsq import fit_lsq
 
     _parse_coeffs(coeffs)
@@ -125,7 +135,7 @@ def lsq_cmd(
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = run_fit(
         fit_lsq, fit_label("lsq", tgt, m_n, form), tgt, m_n, a_b,
-        form=form, weight=w, allow_poles=allow_poles,
+        form=form, weight=w, allow_poles=allow_poles, tail=tail,
     )
     emit(apply_sigma(_stored(fit, coeffs), sigma, data), out, as_json, plot)
 

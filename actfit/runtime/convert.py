@@ -54,7 +54,7 @@ DEFAULT_ACTIVATIONS: dict[type[torch.nn.Module], Spec] = {
 }
 """The torch activations with a registry target (parameters read from the module)."""
 
-_TAILS = ("free",)
+_TAILS = ("free", "linear")
 
 
 class CacheDirError(OutputPathError):
@@ -130,7 +130,7 @@ def cached_fit(
 
     Raises:
         CacheDirError: the cache folder is not writable.
-        ParameterError: a tail other than ``"free"`` (the only one the fitters have today).
+        ParameterError: an unknown tail (see :func:`~actfit.approx.lsq.fit_lsq`).
         ActfitError: whatever :func:`~actfit.approx.lsq.fit_lsq` raises.
     """
     tgt = as_target(target, params)
@@ -149,7 +149,7 @@ def cached_fit(
             fit = None  # corrupt: refit below, and overwrite it
         if fit is not None and _trusted(fit, key):
             return fit
-    fit = fit_lsq(tgt, mn, rng, form=form, weight=weight)
+    fit = fit_lsq(tgt, mn, rng, form=form, weight=weight, tail=tail)
     save(fit, entry)
     return fit
 
@@ -176,7 +176,7 @@ def replace_activations(
     cache_dir: str | os.PathLike[str] | None = None,
     *,
     weight: str = "uniform",
-    tail: str = "free",
+    tail: str | None = None,
     **module_kwargs: Any,
 ) -> list[tuple[str, torch.nn.Module, RationalActivation]]:
     """Replaces, in place and recursively, each module of a class in ``targets`` by a
@@ -194,7 +194,9 @@ def replace_activations(
         range: The fit range.
         cache_dir: The fit cache (see :func:`cache_dir`).
         weight: The fit's error weight (a name the fitters accept).
-        tail: Recorded in the cache key; ``"free"`` only for now.
+        tail: ``"linear"`` (the default for the safe form: the table grows at most linearly
+            outside its range, so deep networks do not blow up on large inputs) or ``"free"``
+            (the unconstrained optimum; the default for other forms). Part of the cache key.
         **module_kwargs: Passed to :class:`RationalActivation` (``impl``, ``channel_dim``,
             ``dtype``).
 
@@ -238,7 +240,7 @@ def replace_activations(
                 range,
                 form=form,
                 weight=weight,
-                tail=tail,
+                tail=tail if tail is not None else ("linear" if form == "safe" else "free"),
                 cache_dir=folder,
                 **params,
             )
