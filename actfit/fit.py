@@ -25,7 +25,7 @@ from actfit.errors import ActfitError, ParameterError, PoleError
 from actfit.rational import Rational
 from actfit.targets import Target
 
-__all__ = ["Certificate", "Fit", "fit_moments", "fit_tail", "jsonable", "make_fit"]
+__all__ = ["Certificate", "Fit", "fit_moments", "fit_tail", "jsonable", "make_fit", "prove"]
 
 
 def jsonable(value: Any) -> Any:
@@ -173,3 +173,59 @@ def make_fit(
         tail=fit_tail(target, rational, (a, b), errors, poles),
         moments=fit_moments(target, rational, sigma),
     )
+
+
+def prove(fit: Fit, *, rtol: float = 1e-6) -> Fit:
+    """Return ``fit`` with its max error proven: an enclosure in ball arithmetic.
+
+    The enclosure ``[lower, upper]`` of ``max_{[a,b]} w |f - r|`` comes from
+    :func:`actfit.approx.supnorm.supnorm` (branch and bound over subintervals split at the
+    kinks, python-flint's arb; Chevillard, Harrison, Joldeș & Lauter 2011) on the exact binary
+    values of the stored coefficients, with the fit's own weight, and is recorded in
+    ``settings["proven"]``. A certificate (minimax) gets the proven ``upper`` in place of the
+    attained grid maximum; with a de la Vallée Poussin ``lower`` its status becomes
+    ``"global, proven"``: both bounds are then rigorous.
+
+    Raises:
+        NoEnclosureError: the target (or weight) uses a function without an interval enclosure.
+        ParameterError: a relative or data weight (no enclosure of those weights yet).
+    """
+    import dataclasses
+
+    from actfit.approx.supnorm import supnorm
+
+    a, b = fit.range
+    weight = fit.settings.get("weight")
+    if isinstance(weight, str) and weight.startswith(("relative", "data:")):
+        raise ParameterError(
+            f"no proven bound for the weight {weight!r} yet (uniform, normal and expression "
+            "weights have one); prove the uniformly weighted fit instead"
+        )
+    s = supnorm(
+        fit.target, fit.rational, a, b, rtol=rtol,
+        weight=None if weight in (None, "uniform") else weight,
+    )
+    proven = {
+        "lower": s.lower,
+        "upper": s.upper,
+        "argmax": s.argmax,
+        "rtol": s.rtol,
+        "rtol_requested": rtol,
+        "converged": s.converged,
+        "detail": s.detail,
+    }
+    settings = {**fit.settings, "proven": proven}
+    cert = fit.certificate
+    if cert is not None:
+        status = cert.status
+        if status == "global" and cert.lower is not None:
+            status = "global, proven"
+        gap = None if cert.lower is None or s.upper <= 0 else (s.upper - cert.lower) / s.upper
+        cert = dataclasses.replace(
+            cert,
+            status=status,
+            upper=s.upper,
+            gap=gap,
+            detail=f"{cert.detail} Proven upper bound (replaces the attained one): {s.detail}",
+        )
+    return dataclasses.replace(fit, settings=settings, certificate=cert)

@@ -99,3 +99,36 @@ def test_no_enclosure_exit_2(gelu_file, monkeypatch) -> None:
 
     with pytest.raises(NoEnclosureError):
         prove_fit(load_fits(gelu_file)[0])
+
+
+def test_prove_makes_a_minimax_certificate_global_and_proven() -> None:
+    """Both bounds rigorous: de la Vallée Poussin's lower, the ball-arithmetic upper; the gap
+    is the proof's width, and the proven upper is not below the attained grid maximum."""
+    from actfit import fit_minimax
+    from actfit.fit import prove
+
+    fit = fit_minimax("gelu", (5, 4), (-3, 3), form="plain")
+    proven = prove(fit)
+    c = proven.certificate
+    assert c.status == "global, proven" and c.lower == fit.certificate.lower
+    assert c.upper >= fit.certificate.upper * (1 - 1e-15)
+    assert c.gap == pytest.approx((c.upper - c.lower) / c.upper) and c.gap < 1e-5
+    assert proven.settings["proven"]["converged"]
+    lsq = prove(fit_lsq_gelu())
+    p = lsq.settings["proven"]
+    assert p["lower"] <= lsq.errors.max_abs * (1 + 1e-12) <= p["upper"] * (1 + 1e-12)
+
+
+def fit_lsq_gelu():
+    from actfit import fit_lsq
+
+    return fit_lsq("gelu", (5, 4), (-3, 3), form="safe")
+
+
+def test_prove_refuses_relative_weights_before_fitting() -> None:
+    from typer.testing import CliRunner
+
+    from actfit.cli import app
+
+    res = CliRunner().invoke(app, ["minimax", "gelu", "--weight", "relative", "--prove"])
+    assert res.exit_code == 2 and "relative" in res.stderr and len(res.stderr.splitlines()) == 1

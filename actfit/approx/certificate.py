@@ -295,7 +295,9 @@ def certify(
         f"(>= m+n+2-d = {need}; defect d = {defect}) with |error| >= lower there ({how} "
         f"evaluation of the stored coefficients), and Q has no zero on [{a:g}, {b:g}]; so every "
         f"rational of type [{m},{n}] whose denominator has no zero on the range has error >= "
-        "lower. upper: attained max error (dense grid + refinement)."
+        "lower. upper: attained max error of the table evaluated in float64 (dense grid + "
+        "refinement; the pole report's conditioning bounds how far float64 evaluation is from "
+        "the exact rational; --prove gives a rigorous upper bound)."
     )
     if gap > 1e-3:
         horner = _horner_bound(w, rational, dense)

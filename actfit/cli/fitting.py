@@ -44,6 +44,34 @@ CoeffsOpt = Annotated[
         "report compares it with naive rounding.",
     ),
 ]
+ProveOpt = Annotated[
+    bool,
+    typer.Option(
+        "--prove",
+        metavar="",
+        help="Prove the max error in ball arithmetic (an enclosure; minimax: a proven upper "
+        "bound next to the de la Vallee Poussin lower bound, status 'global, proven').",
+    ),
+]
+
+
+def _check_prove(prove_it: bool, weight: str) -> None:
+    """Refuse, before any work, a proof the library cannot give (relative and data weights)."""
+    if prove_it and str(weight).strip().lower().startswith(("relative", "data:")):
+        from actfit.errors import ParameterError
+
+        raise ParameterError(
+            f"--prove has no enclosure of the weight {weight!r} yet (uniform, normal and "
+            "expression weights have one); drop --prove or use another weight"
+        )
+
+
+def _proven(fit: Fit, prove_it: bool) -> Fit:
+    if not prove_it:
+        return fit
+    from actfit.fit import prove
+
+    return prove(fit)
 
 
 def _stored(fit: Fit, coeffs: str) -> Fit:
@@ -119,6 +147,7 @@ def lsq_cmd(
         ),
     ] = "free",
     coeffs: CoeffsOpt = "float64",
+    prove_it: ProveOpt = False,
     sigma: SigmaOpt = 1.0,
     out: OutOpt = None,
     as_json: JsonOpt = False,
@@ -131,13 +160,15 @@ def lsq_cmd(
 
     _parse_coeffs(coeffs)
     _check_sigma(sigma)
+    _check_prove(prove_it, weight)
     range_, w, data = data_inputs(weight, range_auto, range_)
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = run_fit(
         fit_lsq, fit_label("lsq", tgt, m_n, form), tgt, m_n, a_b,
         form=form, weight=w, allow_poles=allow_poles, tail=tail,
     )
-    emit(apply_sigma(_stored(fit, coeffs), sigma, data), out, as_json, plot)
+    fit = _proven(_stored(fit, coeffs), prove_it)
+    emit(apply_sigma(fit, sigma, data), out, as_json, plot)
 
 
 @command("pade", "actfit pade gelu --order 4,4 --exact")
@@ -162,6 +193,7 @@ def pade_cmd(
             "--exact", metavar="", help="Also print the coefficients as exact fractions (p/q)."
         ),
     ] = False,
+    prove_it: ProveOpt = False,
     sigma: SigmaOpt = 1.0,
     out: OutOpt = None,
     as_json: JsonOpt = False,
@@ -179,7 +211,7 @@ def pade_cmd(
         fit_pade, fit_label("pade", tgt, m_n, form), tgt, m_n,
         center=center, range=a_b, form=form, allow_poles=allow_poles, exact=exact,
     )
-    fit = apply_sigma(fit, sigma)
+    fit = apply_sigma(_proven(fit, prove_it), sigma)
     emit(fit, out, as_json, plot)
     if not as_json:
         from actfit.render import pade_notes
@@ -215,7 +247,25 @@ def minimax_cmd(
             help="plain form: require Q > 0 on the whole real line (a constraint).",
         ),
     ] = False,
+    dtype: Annotated[
+        str,
+        typer.Option(
+            "--dtype",
+            metavar="DTYPE",
+            help="plain form: the dtype the table is meant for (float64, float32, float16, "
+            "bfloat16); an ill-conditioned Q is refitted with a floor on Q for it.",
+        ),
+    ] = "float32",
+    min_q: Annotated[
+        float | None,
+        typer.Option(
+            "--min-q",
+            metavar="Q",
+            help="plain form: require Q >= Q x mean Q on the range (default from --dtype).",
+        ),
+    ] = None,
     coeffs: CoeffsOpt = "float64",
+    prove_it: ProveOpt = False,
     sigma: SigmaOpt = 1.0,
     out: OutOpt = None,
     as_json: JsonOpt = False,
@@ -228,10 +278,13 @@ def minimax_cmd(
 
     _parse_coeffs(coeffs)
     _check_sigma(sigma)
+    _check_prove(prove_it, weight)
     range_, w, data = data_inputs(weight, range_auto, range_)
     tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
     fit = run_fit(
         fit_minimax, fit_label("minimax", tgt, m_n, form), tgt, m_n, a_b,
-        form=form, weight=w, pole_free=pole_free, allow_poles=allow_poles,
+        form=form, weight=w, pole_free=pole_free, allow_poles=allow_poles, dtype=dtype,
+        min_q=min_q,
     )
-    emit(apply_sigma(_stored(fit, coeffs), sigma, data), out, as_json, plot)
+    fit = _proven(_stored(fit, coeffs), prove_it)
+    emit(apply_sigma(fit, sigma, data), out, as_json, plot)
