@@ -73,9 +73,41 @@ class Fit:
     errors: ErrorReport
     poles: PoleReport
     certificate: Certificate | None = None
-    provenance: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict, compare=False)
     tail: TailReport | None = None
     moments: MomentReport | None = None
+
+    def __call__(self, x: Any) -> np.ndarray:
+        """Return the fitted rational at ``x`` (float64, the shape of ``x``)."""
+        return self.rational(x)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fit as JSON-ready data: the body of its result document.
+
+        :func:`actfit.export.to_document` adds the schema header to it; ``actfit.load`` of a
+        saved document gives back an equal :class:`Fit` (equality ignores the provenance, i.e.
+        the creation time and versions).
+        """
+        r = self.rational
+        return jsonable(
+            {
+                "actfit_version": self.provenance.get("actfit_version"),
+                "target": self.target.to_dict(),
+                "method": self.method,
+                "settings": self.settings,
+                "order": list(r.degree),
+                "range": list(self.range),
+                "form": r.form,
+                "numerator": r.numerator.tolist(),
+                "denominator": r.denominator.tolist(),
+                "errors": self.errors.to_dict(),
+                "poles": self.poles.to_dict(),
+                "certificate": None if self.certificate is None else self.certificate.to_dict(),
+                "provenance": self.provenance,
+                "tail": None if self.tail is None else self.tail.to_dict(),
+                "moments": None if self.moments is None else self.moments.to_dict(),
+            }
+        )
 
     @property
     def order(self) -> tuple[int, int]:

@@ -212,3 +212,19 @@ def test_pade_delivery_reads_the_settings() -> None:
     same = dataclasses.replace(pade, settings={"requested": [1, 0], "delivered": [1, 0]})
     d = pade_delivery(same)
     assert d is not None and not d.lowered and d.exact_numerator is None
+
+
+def test_fit_is_callable_has_to_dict_and_equality_ignores_provenance(tmp_path) -> None:
+    import dataclasses
+
+    from actfit import fit_lsq
+    from actfit.export import to_document
+
+    fit = fit_lsq("tanh", (3, 2), (-2, 2))
+    x = np.linspace(-2, 2, 7)
+    np.testing.assert_array_equal(fit(x), fit.rational(x))
+    doc = to_document(fit)
+    assert {k: v for k, v in doc.items() if k not in ("schema", "schema_version")} == fit.to_dict()
+    later = dataclasses.replace(fit, provenance={**fit.provenance, "created": "2999-01-01"})
+    assert later == fit  # the creation time is not part of what a fit is
+    assert dataclasses.replace(fit, method="other") != fit

@@ -27,7 +27,7 @@ from actfit.approx.moments import MomentReport, Moments
 from actfit.approx.poles import PoleReport
 from actfit.approx.tails import TailReport
 from actfit.errors import ActfitError, FileFormatError
-from actfit.fit import Certificate, Fit, fit_moments, fit_tail, jsonable
+from actfit.fit import Certificate, Fit, fit_moments, fit_tail
 from actfit.rational import Rational, normalize_form
 from actfit.targets import from_dict as target_from_dict
 
@@ -65,27 +65,7 @@ _REQUIRED = (
 
 def to_document(fit: Fit) -> dict[str, Any]:
     """Return the result document of ``fit``: a JSON-ready dict (strict JSON, no NaN)."""
-    r = fit.rational
-    doc = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "actfit_version": fit.provenance.get("actfit_version"),
-        "target": fit.target.to_dict(),
-        "method": fit.method,
-        "settings": fit.settings,
-        "order": list(r.degree),
-        "range": list(fit.range),
-        "form": r.form,
-        "numerator": r.numerator.tolist(),
-        "denominator": r.denominator.tolist(),
-        "errors": fit.errors.to_dict(),
-        "poles": fit.poles.to_dict(),
-        "certificate": None if fit.certificate is None else fit.certificate.to_dict(),
-        "provenance": fit.provenance,
-        "tail": None if fit.tail is None else fit.tail.to_dict(),
-        "moments": None if fit.moments is None else fit.moments.to_dict(),
-    }
-    return jsonable(doc)
+    return {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, **fit.to_dict()}
 
 
 def _bad(source: str, what: str) -> FileFormatError:
