@@ -11,13 +11,21 @@ Public names are loaded lazily, so ``import actfit`` (and ``actfit --help``) sta
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
 from typing import Any
 
-try:
-    __version__ = version("actfit")  # one source of truth: pyproject.toml
-except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
-    __version__ = "0+unknown"
+
+@cache
+def _version() -> str:
+    # One source of truth, pyproject.toml, read from the installed metadata on first use:
+    # importlib.metadata costs ~20 ms, a sixth of `actfit --help`.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("actfit")
+    except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+        return "0+unknown"
+
 
 _LAZY = {
     "ActfitError": "actfit.errors",
@@ -42,6 +50,8 @@ __all__ = ["__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        return _version()
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'actfit' has no attribute {name!r}")
