@@ -260,15 +260,7 @@ def prove_fit(fit: Fit, *, rtol: float = 1e-6) -> dict[str, Any]:
     else:
         zeros = "no real zero of Q on the whole real line"
     return {
-        "lower": s.lower,
-        "upper": s.upper,
-        "argmax": s.argmax,
-        "rtol": s.rtol,
-        "rtol_requested": rtol,
-        "converged": s.converged,
-        "intervals": s.intervals,
-        "seconds": s.seconds,
-        "detail": s.detail,
+        **s.summary(rtol),
         "min_abs_q": q,
         "poles": f"{zeros} ({p.method})",
     }

@@ -237,15 +237,7 @@ def prove(fit: Fit, *, rtol: float = 1e-6) -> Fit:
         fit.target, fit.rational, a, b, rtol=rtol,
         weight=None if weight in (None, "uniform") else weight,
     )
-    proven = {
-        "lower": s.lower,
-        "upper": s.upper,
-        "argmax": s.argmax,
-        "rtol": s.rtol,
-        "rtol_requested": rtol,
-        "converged": s.converged,
-        "detail": s.detail,
-    }
+    proven = s.summary(rtol)
     settings = {**fit.settings, "proven": proven}
     cert = fit.certificate
     if cert is not None:

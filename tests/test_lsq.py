@@ -611,7 +611,7 @@ def test_lower_bound_is_below_every_fit_on_the_box():
 def test_linear_tail_grows_at_most_linearly_and_reports_its_cost() -> None:
     """gelu [5,4] safe: the free optimum has b4 = 0 and grows like x^2 (r(1e4) ~ 9.5e6); with
     tail='linear' the top coefficient is kept at |b4| R^4 >= 0.01 and r grows linearly."""
-    from actfit.approx.lsq import TAIL_FLOOR
+    from actfit.approx.lsq_tail import TAIL_FLOOR
 
     free = fit_lsq("gelu", (5, 4), (-3, 3), form="safe")
     lin = fit_lsq("gelu", (5, 4), (-3, 3), form="safe", tail="linear")

@@ -65,6 +65,9 @@ denominators shrunk towards ``Q = 1`` (factors 0.5, 0.2, 0.05, 0); only if those
 the best candidate with a pole returned (and :func:`actfit.fit.make_fit` raises
 :class:`~actfit.errors.PoleError` unless ``allow_poles``).
 
+Length: about 610 lines, 80 of them this description of the search; the search's stages (starts,
+random restarts, safe-form faces, the final polish) read best next to each other.
+
 References:
     G. H. Golub and V. Pereyra, "The differentiation of pseudo-inverses and nonlinear least
     squares problems whose variables separate", SIAM J. Numer. Anal. 10 (1973), 413–432.
@@ -88,6 +91,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from actfit.approx.lsq_tail import check_tail, linear_tail
 from actfit.approx.monomial import from_monomial_denominator, to_monomial_rational
 from actfit.approx.starts import (
     make_abs_draw,
@@ -109,7 +113,6 @@ from actfit.approx.varpro import (
     snap_to_faces,
 )
 from actfit.approx.weights import Weight, parse_weight
-from actfit.errors import FormError, OrderError, ParameterError
 from actfit.fit import Fit, make_fit
 from actfit.options import DEFAULT_ORDER, DEFAULT_RANGE, Progress, as_range, check_order
 from actfit.rational import Rational, require_fit_form
@@ -496,7 +499,7 @@ def fit_lsq(
     m, n = check_order(order)
     a, b = as_range(range)
     form = require_fit_form(form)
-    tail = _check_tail(tail, form, m, n)
+    tail = check_tail(tail, form, m, n)
     check_finite(target, a, b)
     w = parse_weight(weight)
     stage = f"lsq {target.label}"
@@ -523,63 +526,6 @@ def fit_lsq(
     if progress is not None:
         progress(stage, 1.0)
     return fit
-
-
-TAIL_FLOOR = 1e-2
-"""``tail="linear"``: the floor on the top denominator coefficient in the scaled variable
-``|x|/R`` (``|b_n| R^n >= TAIL_FLOOR``)."""
-TAILS = ("free", "linear")
-
-
-def _check_tail(tail: str, form: str, m: int, n: int) -> str:
-    t = str(tail).strip().lower()
-    if t not in TAILS:
-        raise ParameterError(
-            f"unknown tail {tail!r}; use 'free' (the unconstrained optimum) or 'linear'"
-        )
-    if t == "linear":
-        if form != "safe":
-            raise FormError(
-                f"tail 'linear' is available for the safe form (the {form} form's top "
-                "coefficient has no sign to bound); use form safe"
-            )
-        if n == 0 or m > n + 1:
-            raise OrderError(
-                f"tail 'linear' needs a denominator and m <= n + 1 (got [{m},{n}]); e.g. "
-                f"order [{max(n, 1) + 1},{max(n, 1)}]"
-            )
-    return t
-
-
-def _linear_tail(vp: Any, theta: np.ndarray, n: int, grid: Grid) -> tuple[np.ndarray, dict]:
-    """The best point with ``c_n >= TAIL_FLOOR`` near the free optimum ``theta`` (safe form).
-
-    ``θ`` are the scaled coefficients ``c_k = |b_k| R^k``; r grows at most linearly exactly
-    when ``c_n > 0`` and ``m <= n + 1``. The constrained problem is the same bound-constrained
-    VarPro with the lower bound raised on ``c_n`` (Branch, Coleman & Li's trust-region
-    reflective method keeps it feasible), started from the free optimum and from the free
-    optimum with ``c_n`` lifted to the floor and to ``10 x`` the floor; the best is kept.
-    """
-    lower = np.zeros(n)
-    lower[n - 1] = TAIL_FLOOR
-    free_cost = vp.cost(np.abs(theta))
-    best, best_cost = None, np.inf
-    for lift in (1.0, 10.0, 100.0):
-        start = np.abs(theta).copy()
-        start[n - 1] = max(start[n - 1], lift * TAIL_FLOOR)
-        th, _ = vp.polish_bounded(start, tight=True, lower=lower)
-        c = vp.cost(th)
-        if c < best_cost:
-            best, best_cost = th, c
-    info = {
-        "kind": "linear",
-        "floor": TAIL_FLOOR,
-        "constraint": f"|b_{n}| R^{n} >= {TAIL_FLOOR:g}, R = {grid.radius:g}",
-        "active": bool(abs(theta[n - 1]) < TAIL_FLOOR),
-        "l2_error_free": float(np.sqrt(max(free_cost, 0.0))),
-        "l2_error_linear": float(np.sqrt(max(best_cost, 0.0))),
-    }
-    return best, info
 
 
 def _fit(
@@ -631,7 +577,7 @@ def _fit(
         theta = snap_to_faces(search.vp, np.abs(theta))
     tail_info: dict[str, Any] = {"kind": tail}
     if tail == "linear":
-        theta, tail_info = _linear_tail(search.vp, theta, n, grid)
+        theta, tail_info = linear_tail(search.vp, theta, n, grid)
     theta0 = theta
     theta, newton_steps = refiner.refine(theta)
     if tail == "linear" and abs(theta[n - 1]) < tail_info["floor"]:

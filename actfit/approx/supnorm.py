@@ -74,6 +74,20 @@ class SupNorm:
     splits: tuple[float, ...]
     detail: str
 
+    def summary(self, rtol_requested: float) -> dict[str, float | int | bool | str]:
+        """The enclosure as JSON-ready data (what a document's ``proven`` entry holds)."""
+        return {
+            "lower": self.lower,
+            "upper": self.upper,
+            "argmax": self.argmax,
+            "rtol": self.rtol,
+            "rtol_requested": rtol_requested,
+            "converged": self.converged,
+            "intervals": self.intervals,
+            "seconds": self.seconds,
+            "detail": self.detail,
+        }
+
 
 # -- rounding outward ----------------------------------------------------------------------------
 def _down(v: Any) -> float:
