@@ -2,7 +2,7 @@
 
 A :class:`Rational` is ``P(x) / Q(x)`` with ascending monomial coefficients
 ``P(x) = a0 + a1 x + ... + am x^m`` and denominator coefficients ``b1..bn`` whose meaning depends on
-the *form* (see ``shared/DESIGN.md``):
+the *form* (see docs/architecture.md and the README):
 
 ========  ==================================  =========================================
 form      Q(x)                                also known as

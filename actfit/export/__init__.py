@@ -1,6 +1,6 @@
 """Result documents: save and load a :class:`~actfit.fit.Fit` as ``.json`` or ``.npz``.
 
-The document (see ``shared/DESIGN.md`` and :mod:`actfit.export.document`) is one JSON object
+The document (see :mod:`actfit.export.document` and docs/architecture.md) is one JSON object
 with a schema name and version, the target, method and settings, order, range, form,
 coefficients, the error and pole reports, the certificate and the provenance. ``.npz`` holds the
 coefficients as float64 arrays and the rest as one JSON string. ``load(save(fit)) == fit``

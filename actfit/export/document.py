@@ -1,6 +1,6 @@
 """The versioned documents actfit writes: one fit (``actfit.fit``) and many (``actfit.tables``).
 
-``actfit.fit`` (see ``shared/DESIGN.md``) is one JSON object with a schema name and version, the
+``actfit.fit`` (see docs/architecture.md) is one JSON object with a schema name and version, the
 target, method and settings, order, range, form, coefficients, the error and pole reports, the
 certificate and the provenance. ``actfit.tables`` (version 1) holds many of them::
 
