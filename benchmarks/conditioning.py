@@ -9,6 +9,8 @@ more than half of its digits (the report's warning). Figures go to
 ``benchmarks/results/conditioning.json`` and ``.md``.
 
 Run with ``.venv/bin/python benchmarks/conditioning.py [--jobs 2] [--targets gelu tanh]``.
+``--constrained`` fits without ``allow_poles``: minimax's default floor on ``Q`` for float32
+(``dtype="float32"``) is then active, and the figures go to ``conditioning-constrained.*``.
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ ORDERS = [(k, k) for k in range(2, 9)]
 RANGES = [(-3.0, 3.0), (0.0, 4.0)]
 
 
-def _one(args: tuple[str, int, int, float, float]) -> dict:
-    name, m, n, a, b = args
+def _one(args: tuple[str, int, int, float, float, bool]) -> dict:
+    name, m, n, a, b, allow = args
     from actfit.approx.minimax import fit_minimax
     from actfit.targets import get_target
 
@@ -39,13 +41,14 @@ def _one(args: tuple[str, int, int, float, float]) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = fit_minimax(get_target(name), (m, n), (a, b), form="plain", allow_poles=True)
+            fit = fit_minimax(get_target(name), (m, n), (a, b), form="plain", allow_poles=allow)
     except Exception as exc:  # a benchmark records failures and goes on
         row.update(status="error", error=f"{type(exc).__name__}: {exc}")
         return row
     p, c = fit.poles, fit.poles.conditioning
     row.update(
         status=fit.certificate.status if fit.certificate else "none",
+        min_q_active=bool(fit.settings.get("min_q_active", False)),
         seconds=time.perf_counter() - t0,
         max_abs=fit.errors.max_abs,
         poles_on_range=len(p.poles_on_range),
@@ -70,14 +73,14 @@ def _fmt(v: float | None, spec: str = ".2e") -> str:
     return "inf" if math.isinf(v) else format(v, spec)
 
 
-def _render(meta: dict, rows: list[dict], path: Path) -> None:
+def _render(meta: dict, rows: list[dict], path: Path, title: str) -> None:
     ok = [r for r in rows if r["status"] != "error"]
     clean = [r for r in ok if not r["poles_on_range"]]
     below = [r for r in clean if r["warns"]["float32"]]
     f64 = [r for r in clean if r["warns"]["float64"]]
     useless = [r for r in clean if math.isinf(r["bound"]["float32"])]
     lines = [
-        "# Conditioning of the minimax sweep (plain form, allow_poles)",
+        f"# Conditioning of the minimax sweep ({title})",
         "",
         f"{len(rows)} fits ({meta['targets']} targets x orders [2,2]..[8,8] x ranges "
         f"[-3,3], [0,4]), {meta['seconds']:.0f} s on {meta['machine']}; "
@@ -86,7 +89,8 @@ def _render(meta: dict, rows: list[dict], path: Path) -> None:
         f"Of the {len(clean)} tables with no pole on the range, **{len(below)} are below the "
         "float32 threshold** (float32 may lose more than half of its 7.2 digits), "
         f"{len(useless)} of them with an infinite float32 bound (the computed Q may vanish); "
-        f"{len(f64)} lose more than half of float64's digits.",
+        f"{len(f64)} lose more than half of float64's digits; the floor on Q was active in "
+        f"{sum(r.get('min_q_active', False) for r in ok)}.",
         "",
         "| target | order | range | status | max err | min abs Q | cond Q | lost f64 | lost f32 "
         "| lost bf16 | complex zero dist. | f32 warns |",
@@ -114,11 +118,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--targets", nargs="*", default=None)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--constrained", action="store_true",
+                        help="without allow_poles: minimax's default floor on Q for float32")
     args = parser.parse_args()
     from actfit.targets import list_targets
 
     names = args.targets or [t.name for t in list_targets()]
-    tasks = [(t, m, n, a, b) for t in names for m, n in ORDERS for a, b in RANGES]
+    allow = not args.constrained
+    tasks = [(t, m, n, a, b, allow) for t in names for m, n in ORDERS for a, b in RANGES]
     t0 = time.perf_counter()
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
@@ -133,10 +140,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     from actfit.fit import jsonable
 
-    (args.out / "conditioning.json").write_text(
+    stem = "conditioning" if allow else "conditioning-constrained"
+    title = "plain form, allow_poles" if allow else "plain form, default floor on Q for float32"
+    (args.out / f"{stem}.json").write_text(
         json.dumps({"meta": meta, "rows": jsonable(rows)}, indent=1) + "\n"
     )
-    _render(meta, rows, args.out / "conditioning.md")
+    _render(meta, rows, args.out / f"{stem}.md", title)
 
 
 if __name__ == "__main__":
