@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -72,6 +73,25 @@ def _proven(fit: Fit, prove_it: bool) -> Fit:
     from actfit.fit import prove
 
     return prove(fit)
+
+
+def _weighted_fit(
+    fitter: Any, method: str, target: str, param: list[str] | None, slope: float | None,
+    order: str, range_: Any, form: str, weight: str, range_auto: str | None, coeffs: str,
+    prove_it: bool, sigma: float, out: Path | None, as_json: bool, plot: Path | None,
+    **options: Any,
+) -> None:
+    """The steps lsq and minimax share: check every input and output, fit with progress,
+    store the coefficients in their format, prove, add the moments, write and print."""
+    _parse_coeffs(coeffs)
+    _check_sigma(sigma)
+    _check_prove(prove_it, weight)
+    range_, w, data = data_inputs(weight, range_auto, range_)
+    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
+    fit = run_fit(fitter, fit_label(method, tgt, m_n, form), tgt, m_n, a_b, form=form,
+                  weight=w, **options)
+    fit = _proven(_stored(fit, coeffs), prove_it)
+    emit(apply_sigma(fit, sigma, data), out, as_json, plot)
 
 
 def _stored(fit: Fit, coeffs: str) -> Fit:
@@ -158,17 +178,10 @@ def lsq_cmd(
     """Least-squares rational fit: the best L2 fit on the range (of many starts; see optimality)."""
     from actfit.approx.lsq import fit_lsq
 
-    _parse_coeffs(coeffs)
-    _check_sigma(sigma)
-    _check_prove(prove_it, weight)
-    range_, w, data = data_inputs(weight, range_auto, range_)
-    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
-    fit = run_fit(
-        fit_lsq, fit_label("lsq", tgt, m_n, form), tgt, m_n, a_b,
-        form=form, weight=w, allow_poles=allow_poles, tail=tail,
+    _weighted_fit(
+        fit_lsq, "lsq", target, param, slope, order, range_, form, weight, range_auto, coeffs,
+        prove_it, sigma, out, as_json, plot, allow_poles=allow_poles, tail=tail,
     )
-    fit = _proven(_stored(fit, coeffs), prove_it)
-    emit(apply_sigma(fit, sigma, data), out, as_json, plot)
 
 
 @command("pade", "actfit pade gelu --order 4,4 --exact")
@@ -276,15 +289,8 @@ def minimax_cmd(
     """Best uniform (minimax) rational fit, with a certified lower bound on the best error."""
     from actfit.approx.minimax import fit_minimax
 
-    _parse_coeffs(coeffs)
-    _check_sigma(sigma)
-    _check_prove(prove_it, weight)
-    range_, w, data = data_inputs(weight, range_auto, range_)
-    tgt, m_n, a_b = fit_inputs(target, param, slope, order, range_, out, plot)
-    fit = run_fit(
-        fit_minimax, fit_label("minimax", tgt, m_n, form), tgt, m_n, a_b,
-        form=form, weight=w, pole_free=pole_free, allow_poles=allow_poles, dtype=dtype,
-        min_q=min_q,
+    _weighted_fit(
+        fit_minimax, "minimax", target, param, slope, order, range_, form, weight, range_auto,
+        coeffs, prove_it, sigma, out, as_json, plot, pole_free=pole_free,
+        allow_poles=allow_poles, dtype=dtype, min_q=min_q,
     )
-    fit = _proven(_stored(fit, coeffs), prove_it)
-    emit(apply_sigma(fit, sigma, data), out, as_json, plot)

@@ -22,13 +22,18 @@ if TYPE_CHECKING:
 
     from actfit.fit import Fit
 
-__all__ = ["RationalActivation"]
+__all__ = ["RationalActivation", "runtime_form"]
 
 _IMPLS = ("auto", "op", "reference")
 _builtin_range = range  # the methods below take a ``range`` argument, as the fitters do
 
 
-def _runtime_form(form: str) -> str:
+def runtime_form(form: str) -> str:
+    """Return the canonical name of a form the runtime operators evaluate (plain, safe, abs).
+
+    Raises:
+        FormError: an unknown form, or one the runtime does not evaluate (form C).
+    """
     name = normalize_form(form)
     if name not in ops.FORMS:
         raise FormError(
@@ -107,7 +112,7 @@ class RationalActivation(torch.nn.Module):
         self.init_settings: dict[str, Any] | None = None  # the initial fit's method, settings
         if impl not in _IMPLS:
             raise ValueError(f"impl must be one of {_IMPLS}, got {impl!r}")
-        self.form = _runtime_form(form)
+        self.form = runtime_form(form)
         self.groups = _check_groups(groups)
         self.channel_dim = int(channel_dim)
         a = _grouped(numerator, self.groups, "numerator", dtype)
@@ -318,7 +323,7 @@ class RationalActivation(torch.nn.Module):
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
         """Restores what :meth:`get_extra_state` saved (older state_dicts hold the form only)."""
-        self.form = _runtime_form(state["form"])
+        self.form = runtime_form(state["form"])
         self.groups = _check_groups(state.get("groups", 1))
         self.channel_dim = int(state.get("channel_dim", -1))
         if state.get("init_target") is not None:

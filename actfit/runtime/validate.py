@@ -25,7 +25,7 @@ from actfit.errors import FileFormatError, ParameterError
 from actfit.export.readers import entry_fit, external_fit, read_tables
 from actfit.rational import Rational
 from actfit.runtime import ops
-from actfit.runtime.module import _runtime_form
+from actfit.runtime.module import runtime_form
 from actfit.runtime.reference import rational_reference
 
 if TYPE_CHECKING:
@@ -241,7 +241,7 @@ def load_runtime_table(
             fit = external_fit(
                 r.numerator, r.denominator, form=form, target=fit.target, range=fit.range
             )
-    return fit, label, _runtime_form(fit.rational.form)
+    return fit, label, runtime_form(fit.rational.form)
 
 
 def _coefficients(torch: Any, rat: Rational, ct: Any, dev: Any) -> tuple[Any, Any]:
@@ -393,15 +393,7 @@ def validate(
     import torch
 
     names = _parse_dtypes(dtypes)
-    if isinstance(source, str | os.PathLike):
-        fit, label = _load_fit(source, name, form)
-    else:
-        fit, label = source, "<fit>"
-        if form is not None:
-            r = fit.rational
-            fit = external_fit(
-                r.numerator, r.denominator, form=form, target=fit.target, range=fit.range
-            )
+    fit, label, form = load_runtime_table(source, name=name, form=form)
     try:
         dev = torch.device(device)
     except RuntimeError as exc:
@@ -410,7 +402,6 @@ def validate(
         raise ParameterError(f"unknown device {device!r}; use cpu or cuda")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ParameterError("--device cuda, but PyTorch sees no CUDA GPU here; use --device cpu")
-    form = _runtime_form(fit.rational.form)
     rat = fit.rational
     coeffs = {
         ct: _coefficients(torch, rat, ct, dev)
