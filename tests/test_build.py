@@ -79,8 +79,12 @@ def stub_build(tmp_path, monkeypatch):
     calls = []
 
     def load(*, name, build_directory, **kwargs):
+        # like ninja: write the library when it is missing or its sources are "newer"
         calls.append(name)
-        (Path(build_directory) / f"{name}.so").write_bytes(b"stub")
+        lib = Path(build_directory) / f"{name}.so"
+        if not lib.is_file() or os.environ.get("STUB_SOURCES_TOUCHED") == "1":
+            lib.write_bytes(b"stub")
+            os.utime(lib, ns=(lib.stat().st_atime_ns, lib.stat().st_mtime_ns + 10**9))
 
     monkeypatch.setattr(cpp_extension, "load", load)
     monkeypatch.setenv("ACTFIT_BUILD_DIR", str(tmp_path / "cache"))
@@ -97,6 +101,14 @@ def test_build_message_once_on_a_fresh_build_dir_and_not_on_a_cached_load(stub_b
     assert capfd.readouterr().err == ""
     assert second.cached and second.library == first.library
     assert len(stub_build) == 2  # torch's loader still runs: it loads the cached library
+
+
+def test_a_rebuild_by_ninja_is_not_reported_as_cached(stub_build, monkeypatch):
+    assert not _build._build().cached
+    monkeypatch.setenv("STUB_SOURCES_TOUCHED", "1")
+    assert not _build._build().cached  # the library existed, but it was compiled again
+    monkeypatch.delenv("STUB_SOURCES_TOUCHED")
+    assert _build._build().cached
 
 
 def test_build_folder_names_torch_isa_variant_and_key(stub_build, tmp_path):

@@ -220,7 +220,11 @@ def _build() -> BuildResult:
     build_dir = Path(root) / tag
     name = "actfit_rational_" + variant
     library = build_dir / f"{name}.so"
-    cached = library.is_file()
+    # The cache key covers the sources' bytes and the flags, but ninja also compares mtimes: a
+    # checkout that touches the sources rebuilds an existing library. Only an unchanged
+    # library counts as a cached load.
+    before = library.stat().st_mtime_ns if library.is_file() else None
+    cached = before is not None
     verbose = os.environ.get("ACTFIT_BUILD_VERBOSE", "") == "1"
     if not cached:
         print(BUILD_MESSAGE, file=sys.stderr, flush=True)
@@ -243,4 +247,6 @@ def _build() -> BuildResult:
             f"building the actfit runtime operators failed in {build_dir}: {exc}; "
             "set ACTFIT_BUILD_VERBOSE=1 to see the compiler output, or use impl='reference'"
         ) from exc
+    if cached and library.stat().st_mtime_ns != before:
+        cached = False
     return BuildResult(variant, library, cached, time.perf_counter() - start)
