@@ -1,8 +1,9 @@
-"""Shared test set-up: the nvcc compile check starts as soon as it is collected.
+"""Shared test set-up: the two long single-process checks start as soon as they are collected.
 
-The CUDA compile check (``tests/test_runtime_nvcc.py``) is one long single-threaded nvcc run
-per architecture; started at collection it runs on the second core while the rest of the suite
-runs, instead of adding its minute at the end.
+The CUDA compile check (``tests/test_runtime_nvcc.py``, one long single-threaded nvcc run per
+architecture) and the README check (``tests/test_readme.py``, about a minute of CLI runs in
+order) start at collection in background processes, so they run on the second core while the
+rest of the suite runs instead of adding their minutes at the end; their tests wait for them.
 """
 
 from __future__ import annotations
@@ -14,9 +15,26 @@ from pathlib import Path
 import pytest
 
 _NVCC_TEST = "test_runtime_nvcc.py::test_cuda_kernel_compiles_with_nvcc"
+_README_TEST = "test_readme.py::test_readme_runs_as_written"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _start_readme(config, items)
+    _start_nvcc(config, items)
+
+
+def _start_readme(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not any(_README_TEST in it.nodeid for it in items):
+        return
+    from test_readme import start_run
+
+    root = Path(tempfile.mkdtemp(prefix="actfit-readme-"))
+    (root / "readme").mkdir()
+    config.actfit_readme_folder = root / "readme"  # type: ignore[attr-defined]
+    config.actfit_readme = start_run(root / "readme")  # type: ignore[attr-defined]
+
+
+def _start_nvcc(config: pytest.Config, items: list[pytest.Item]) -> None:
     if shutil.which("nvcc") is None or not any(_NVCC_TEST in it.nodeid for it in items):
         return
     try:
@@ -29,10 +47,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    for proc in getattr(config, "actfit_nvcc", {}).values():
+    procs = [*getattr(config, "actfit_nvcc", {}).values()]
+    if getattr(config, "actfit_readme", None) is not None:
+        procs.append(config.actfit_readme)  # type: ignore[attr-defined]
+    for proc in procs:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    folder = getattr(config, "actfit_nvcc_folder", None)
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
+    readme = getattr(config, "actfit_readme_folder", None)
+    for folder in (getattr(config, "actfit_nvcc_folder", None), readme and readme.parent):
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)

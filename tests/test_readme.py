@@ -12,6 +12,7 @@ folder gets what ``make demo`` makes (``fit.json``), as a reader who followed th
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -105,18 +106,14 @@ def test_readme_has_runnable_blocks() -> None:
     assert any(s.kind == "python" for s in STEPS)
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("readme")
+def _demo_commands() -> list[str]:
     make_demo = subprocess.run(
         ["make", "-s", "-C", str(ROOT), "--no-print-directory", "-n", "demo"],
         capture_output=True, text=True, check=True,
     ).stdout
     demo = [ln.replace(".venv/bin/", f"{BIN}/") for ln in make_demo.splitlines() if "actfit " in ln]
     assert demo, f"make demo runs no actfit command: {make_demo}"
-    for cmd in demo:
-        subprocess.run(cmd, shell=True, cwd=d, env=_env(), check=True, capture_output=True)
-    return d
+    return demo
 
 
 def _env() -> dict[str, str]:
@@ -129,20 +126,56 @@ def _env() -> dict[str, str]:
     return env
 
 
-def test_readme_runs_as_written(folder: Path) -> None:
+def run_all(folder: Path) -> list[dict]:
+    """Run ``make demo``'s commands, then every README block in order, in ``folder``; return
+    what each block printed. Runs in its own process (see :func:`start_run`)."""
+    for cmd in _demo_commands():
+        subprocess.run(cmd, shell=True, cwd=folder, env=_env(), check=True, capture_output=True)
+    results = []
     for step in STEPS:
+        argv = [sys.executable, "-c", step.code] if step.kind == "python" else ["bash", "-c",
+                                                                               step.code]
+        res = subprocess.run(argv, cwd=folder, env=_env(), capture_output=True, text=True,
+                             timeout=600)
+        results.append({"line": step.line, "returncode": res.returncode, "stdout": res.stdout,
+                        "stderr": res.stderr})
+    return results
+
+
+def start_run(folder: Path) -> subprocess.Popen:
+    """Start :func:`run_all` in a background process writing ``folder/../readme.json``.
+
+    ``tests/conftest.py`` calls this at collection, so the README (about a minute of CLI runs)
+    runs on the second core beside the rest of the suite; the test then waits for it.
+    """
+    return subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), str(folder)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _results(config: pytest.Config, tmp_path: Path) -> list[dict]:
+    proc = getattr(config, "actfit_readme", None)
+    folder = getattr(config, "actfit_readme_folder", None)
+    if proc is None or folder is None:  # not started at collection (e.g. run with -p no:conftest)
+        folder = tmp_path / "readme"
+        folder.mkdir()
+        proc = start_run(folder)
+    _, err = proc.communicate(timeout=1200)
+    assert proc.returncode == 0, f"the README runner failed:\n{err}"
+    return json.loads((folder.parent / "readme.json").read_text())
+
+
+def test_readme_runs_as_written(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    results = _results(request.config, tmp_path)
+    assert [r["line"] for r in results] == [s.line for s in STEPS]
+    for step, res in zip(STEPS, results, strict=True):
         if step.kind == "python":
-            res = subprocess.run(
-                [sys.executable, "-c", step.code], cwd=folder, env=_env(),
-                capture_output=True, text=True, timeout=600,
+            assert res["returncode"] == 0, (
+                f"README line {step.line}: python failed\n{res['stderr']}"
             )
-            assert res.returncode == 0, f"README line {step.line}: python failed\n{res.stderr}"
             continue
-        res = subprocess.run(
-            ["bash", "-c", step.code], cwd=folder, env=_env(), capture_output=True, text=True,
-            timeout=600,
-        )
-        got = _tokens((res.stdout + res.stderr).splitlines())
+        got = _tokens((res["stdout"] + res["stderr"]).splitlines())
         want = _tokens(step.expected)
         assert _matches(got, want), (
             f"README line {step.line}: `{step.code}` printed\n"
@@ -150,3 +183,8 @@ def test_readme_runs_as_written(folder: Path) -> None:
             + "\n--- the README shows ---\n"
             + "\n".join(want)
         )
+
+
+if __name__ == "__main__":
+    _folder = Path(sys.argv[1])
+    (_folder.parent / "readme.json").write_text(json.dumps(run_all(_folder)))
