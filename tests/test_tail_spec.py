@@ -67,5 +67,7 @@ def test_check_tail() -> None:
         check_tail("linear", "abs", 7, 4)
     with pytest.raises(OrderError, match="even n"):
         check_tail("linear", "plain", 4, 3)
+    with pytest.raises(OrderError, match=r"even n.*order \[3,2\]"):  # not [4,3]: odd again
+        check_tail("linear", "plain", 5, 3)
     with pytest.raises(OrderError, match="needs a denominator"):
         check_tail("linear", "safe", 3, 0)

@@ -98,6 +98,12 @@ def check_tail(tail: str, form: str, m: int, n: int) -> str:
             f"tail {t!r} needs a denominator (got [{m},{n}]); e.g. order [{m if m > 1 else 2},"
             f"{max(m - 1, 1)}]"
         )
+    if form == "plain" and n % 2:
+        raise OrderError(
+            f"tail {t!r} in the plain form needs an even n: a denominator of odd degree {n} has "
+            f"a real zero, so the table has a pole (got [{m},{n}]); e.g. order "
+            f"[{n},{n - 1}] or the safe form"
+        )
     if t == "linear" and m > n + 1:
         raise OrderError(
             f"tail 'linear' needs m <= n + 1 (got [{m},{n}]); e.g. order [{n + 1},{n}]"
@@ -105,12 +111,6 @@ def check_tail(tail: str, form: str, m: int, n: int) -> str:
     if t == "match" and m != n + 1:
         raise OrderError(
             f"tail 'match' needs m = n + 1 (got [{m},{n}]); e.g. order [{n + 1},{n}]"
-        )
-    if form == "plain" and n % 2:
-        raise OrderError(
-            f"tail {t!r} in the plain form needs an even n: a denominator of odd degree {n} has "
-            f"a real zero, so the table has a pole (got [{m},{n}]); e.g. order "
-            f"[{min(m, n)},{n - 1}] or the safe form"
         )
     return t
 
