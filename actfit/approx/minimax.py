@@ -61,6 +61,7 @@ from actfit.approx.minimax_problem import (
     symmetry_label,
     to_rational,
 )
+from actfit.approx.minimax_tail import check_minimax_tail, fit_tail
 from actfit.approx.remez import chebyshev_start, polish
 from actfit.approx.sign_patterns import search
 from actfit.approx.weights import Weight, parse_weight
@@ -410,6 +411,7 @@ def fit_minimax(
     pole_free: bool = False,
     min_q: float | None = None,
     dtype: str = "float32",
+    tail: str = "free",
     **params: float,
 ) -> Fit:
     """Return the best uniform rational approximation of ``target`` on ``range``, certified.
@@ -444,6 +446,13 @@ def fit_minimax(
             (more than half the digits lost): ``sqrt(u)``.
         dtype: the floating type the table is meant for (``float64``, ``float32``,
             ``float16``, ``bfloat16``): chooses the default ``min_q``.
+        tail: the growth outside the range (:mod:`actfit.approx.tail_spec`): ``"free"`` (the
+            unconstrained optimum), ``"linear"`` (``m <= n + 1`` and the top denominator
+            coefficient kept away from 0, so ``r`` grows at most linearly; plain: even ``n``
+            and ``Q > 0`` on the real line) or ``"match"`` (linear, ``m = n + 1``, with the
+            target's slope at ``+inf``). The free fit is solved too; ``settings["tail"]`` gives
+            both errors, and the free class's lower bound is kept (see
+            :mod:`actfit.approx.minimax_tail`). Not for the abs form.
         **params: the target's parameters when it is given by name (e.g. ``slope=0.1``).
 
     Returns:
@@ -451,11 +460,13 @@ def fit_minimax(
 
     Raises:
         UnknownTargetError: an unknown target name.
-        OrderError: bad order.
+        OrderError: bad order, or one the ``tail`` cannot have (see
+            :func:`~actfit.approx.tail_spec.check_tail`).
         RangeError: bad range.
-        FormError: unknown form, or ``pole_free`` with a form other than ``plain``.
-        ParameterError: a bad weight or target parameter, an unknown ``dtype`` or a ``min_q``
-            outside ``[0, 1)``.
+        FormError: unknown form, ``pole_free`` with a form other than ``plain``, or a ``tail``
+            other than ``free`` with the abs form.
+        ParameterError: a bad weight or target parameter, an unknown ``dtype``, a ``min_q``
+            outside ``[0, 1)``, an unknown ``tail``, or ``match`` for a target without slope.
         TargetDomainError: the target is not finite on the range.
         FitError: the optimum cannot be written with ``Q(0) = 1``.
         PoleError: the fit has a pole on the range and ``allow_poles`` is False.
@@ -473,6 +484,7 @@ def fit_minimax(
     m, n = check_order(order)
     a, b = as_range(range)
     form = require_fit_form(form)
+    tail = check_minimax_tail(tail, form, m, n, target)
     if pole_free and form != "plain":
         raise FormError(
             f"pole_free applies to the plain form; the {form} form is pole-free by construction"
@@ -506,6 +518,9 @@ def fit_minimax(
         if form == "plain" and pole_free and n > 0 and rational.real_poles().size:
             notes.append("unconstrained optimum has real poles; Q >= 0 imposed on the real line")
             state, rational, cert = _pole_free(prob, cert, report)
+    tail_info = None
+    if tail != "free":
+        state, rational, cert, tail_info = fit_tail(prob, tail, (state, rational, cert), report)
     q_info: dict[str, Any] = {}
     if form == "plain" and n > 0:
         ratio, _ = q_ratio(rational, a, b)
@@ -563,6 +578,7 @@ def fit_minimax(
         "grid_points": state.grid_size,
         "grid_error": state.grid_error,
         "converged": bool(state.converged),
+        **({} if tail_info is None else {"tail": tail_info}),
         "seconds": round(time.perf_counter() - started, 4),
     }
     settings.update(q_info)
