@@ -157,3 +157,11 @@ def test_cli_help_lists_the_tails() -> None:
         res = runner.invoke(app, [cmd, "--help"])
         text = " ".join(res.stdout.split())
         assert "--tail" in text and "match" in text and "cost" in text
+
+
+def test_plain_match_moves_rows_to_a_dipping_minimum_of_q() -> None:
+    # The relative weight's optimum wants Q to touch 0 near x = -9: rows at the poles alone
+    # kept splitting that double root into two poles (four rounds, then FitError).
+    fit = fit_minimax("gelu", (5, 4), form="plain", weight="relative", tail="match")
+    assert fit.rational.real_poles().size == 0
+    assert growth(fit.rational).plus.coefficient == pytest.approx(1.0, abs=1e-9)

@@ -171,7 +171,7 @@ def tail_constraints(prob: Problem, tail: str, plan: SlopePlan | None = None) ->
             [radius**prob.m * _num_lead_row(prob), -s * radius * radius**n * _lead_row(prob)]
         )
         eq = (row[None, :] / np.max(np.abs(row)), np.zeros(1))
-        text += f"; a_{n + 1} = {s:g} {lead.replace('{n}', str(n))} (slope {s:g} at +inf)"
+        text += f"; a_{n + 1} = {s:g} * {lead.replace('{n}', str(n))} (slope {s:g} at +inf)"
     return TailConstraints(floor_row[None, :], np.zeros(1), eq, text)
 
 
@@ -256,10 +256,16 @@ def _solve(prob: Problem, cons: TailConstraints, report: Progress, label: str) -
             prob, start=start, extra_constraints=lambda r=rows, h=lower: (r, h),
             equalities=cons.equalities, progress=report, label=label,
         )
-        poles = to_rational(prob, state.alpha, state.gamma).real_poles()
+        rational = to_rational(prob, state.alpha, state.gamma)
+        poles = rational.real_poles()
         if not poles.size:
             return state
-        extra_t = np.concatenate([extra_t, prob.t(poles)])
+        # Real poles come in pairs around a local minimum of Q that dipped below 0 between the
+        # sample points: the rows go there (the critical points of Q), and to the poles.
+        pw = np.polynomial.polynomial
+        crit = pw.polyroots(pw.polyder(rational.denominator_polynomial()))
+        crit = crit[np.abs(crit.imag) <= 1e-9 * np.maximum(1.0, np.abs(crit))].real
+        extra_t = np.concatenate([extra_t, prob.t(poles), prob.t(crit)])
     raise FitError(
         f"no pole-free [{prob.m},{prob.n}] fit with a linear tail was found; use the safe form "
         "or lower degrees"
