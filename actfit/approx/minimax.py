@@ -446,13 +446,9 @@ def fit_minimax(
             (more than half the digits lost): ``sqrt(u)``.
         dtype: the floating type the table is meant for (``float64``, ``float32``,
             ``float16``, ``bfloat16``): chooses the default ``min_q``.
-        tail: the growth outside the range (:mod:`actfit.approx.tail_spec`): ``"free"`` (the
-            unconstrained optimum), ``"linear"`` (``m <= n + 1`` and the top denominator
-            coefficient kept away from 0, so ``r`` grows at most linearly; plain: even ``n``
-            and ``Q > 0`` on the real line) or ``"match"`` (linear, ``m = n + 1``, with the
-            target's slope at ``+inf``). The free fit is solved too; ``settings["tail"]`` gives
-            both errors, and the free class's lower bound is kept (see
-            :mod:`actfit.approx.minimax_tail`). Not for the abs form.
+        tail: ``"free"`` (the unconstrained optimum), ``"linear"`` (grows at most linearly)
+            or ``"match"`` (with the target's slope at ``+inf``); not for abs. See
+            :mod:`actfit.approx.minimax_tail`; ``settings["tail"]`` gives both errors.
         **params: the target's parameters when it is given by name (e.g. ``slope=0.1``).
 
     Returns:
@@ -460,11 +456,9 @@ def fit_minimax(
 
     Raises:
         UnknownTargetError: an unknown target name.
-        OrderError: bad order, or one the ``tail`` cannot have (see
-            :func:`~actfit.approx.tail_spec.check_tail`).
+        OrderError: bad order, or one the ``tail`` cannot have.
         RangeError: bad range.
-        FormError: unknown form, ``pole_free`` with a form other than ``plain``, or a ``tail``
-            other than ``free`` with the abs form.
+        FormError: unknown form, ``pole_free`` not with ``plain``, or a tail with abs.
         ParameterError: a bad weight or target parameter, an unknown ``dtype``, a ``min_q``
             outside ``[0, 1)``, an unknown ``tail``, or ``match`` for a target without slope.
         TargetDomainError: the target is not finite on the range.
@@ -485,6 +479,7 @@ def fit_minimax(
     a, b = as_range(range)
     form = require_fit_form(form)
     tail = check_minimax_tail(tail, form, m, n, target)
+    tail_info: dict[str, Any] | None = None
     if pole_free and form != "plain":
         raise FormError(
             f"pole_free applies to the plain form; the {form} form is pole-free by construction"
@@ -515,12 +510,11 @@ def fit_minimax(
         cert = certify(target, rational, a, b, weight=w, kinks=kinks, order=(m, n))
     else:
         state, rational, cert = _fit_plain_or_safe(prob, report)
+        if tail != "free":  # before pole_free: the plain tails' fits are pole-free already
+            state, rational, cert, tail_info = fit_tail(prob, tail, (state, rational, cert), report)
         if form == "plain" and pole_free and n > 0 and rational.real_poles().size:
             notes.append("unconstrained optimum has real poles; Q >= 0 imposed on the real line")
             state, rational, cert = _pole_free(prob, cert, report)
-    tail_info = None
-    if tail != "free":
-        state, rational, cert, tail_info = fit_tail(prob, tail, (state, rational, cert), report)
     q_info: dict[str, Any] = {}
     if form == "plain" and n > 0:
         ratio, _ = q_ratio(rational, a, b)
