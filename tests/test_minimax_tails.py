@@ -6,14 +6,19 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from actfit.approx.minimax import fit_minimax
-from actfit.approx.minimax_tail import MEASURE, check_minimax_tail
-from actfit.approx.tail_spec import TAIL_FLOOR
+from actfit.approx.minimax_problem import Problem, to_rational
+from actfit.approx.minimax_tail import MEASURE, check_minimax_tail, tail_constraints
+from actfit.approx.tail_spec import TAIL_FLOOR, SlopePlan
 from actfit.approx.tails import growth
+from actfit.approx.weights import parse_weight
 from actfit.cli import app
 from actfit.errors import FormError, OrderError, ParameterError
+from actfit.targets import get_target
 
 runner = CliRunner()
 _KEYS = {"kind", "constraint", "floor", "active", "error_free", "error_tail", "measure"}
@@ -165,3 +170,39 @@ def test_plain_match_moves_rows_to_a_dipping_minimum_of_q() -> None:
     fit = fit_minimax("gelu", (5, 4), form="plain", weight="relative", tail="match")
     assert fit.rational.real_poles().size == 0
     assert growth(fit.rational).plus.coefficient == pytest.approx(1.0, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    form=st.sampled_from(["safe", "plain"]),
+    half_n=st.integers(1, 3),
+    a=st.floats(-6.0, -0.25),
+    b=st.floats(0.25, 6.0),
+    slope=st.floats(-2.0, 2.0),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_rows_say_in_internal_coordinates_what_the_stored_table_does(
+    form, half_n, a, b, slope, seed
+) -> None:
+    """Solving the floor row (resp. the match row) for the top coefficient gives a stored
+    table with ``|b_n| R^n = TAIL_FLOOR`` (resp. ``a_{n+1} = s lead(Q)``), for any range."""
+    n = 2 * half_n
+    m = n + 1
+    target = get_target("gelu")
+    w = parse_weight("uniform", target=target, range=(a, b))
+    prob = Problem(target, w, a, b, m, n, form, 0, ())
+    rng = np.random.default_rng(seed)
+    gamma = prob.unit_gamma() + np.concatenate(([0.0], 0.1 * rng.random(n)))
+    alpha = rng.normal(size=m + 1)
+    plan = SlopePlan(slope, (None, slope), (slope, slope), ("+inf",), "")
+    cons = tail_constraints(prob, "match", plan)
+    row = cons.rows[0]
+    gamma[n] = -(row[:n] @ gamma[:n]) / row[n]  # on the floor
+    e = cons.equalities[0][0]
+    alpha[m] = -(e[:m] @ alpha[:m] + e[m + 1 :] @ gamma) / e[m]  # on the slope equality
+    r = to_rational(prob, alpha, gamma)
+    radius = max(abs(a), abs(b))
+    top = r.denominator[n - 1]
+    assert abs(top) * radius**n == pytest.approx(TAIL_FLOOR, rel=1e-9)
+    lead = abs(top) if form == "safe" else top
+    assert r.numerator[m] == pytest.approx(slope * lead, rel=1e-9, abs=1e-12 * abs(lead))
