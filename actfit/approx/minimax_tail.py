@@ -49,7 +49,6 @@ from actfit.approx.certificate import Certificate, certify, with_bound
 from actfit.approx.exchange import State, initial_grid, solve
 from actfit.approx.minimax_problem import (
     SAFE_BOUND,
-    SAFE_START_BOUND,
     Problem,
     pad,
     pole_free_rows,
@@ -296,8 +295,6 @@ def fit_tail(
     plan = plan_match(prob.target, prob.form, n) if tail == "match" else None
     # match does without the symmetry reduction (see the module docstring).
     pc = dataclasses.replace(prob, sym=0, shift=(0.0, 0.0)) if tail == "match" else prob
-    if pc.form == "safe" and np.any(state.gamma[1:] > SAFE_START_BOUND):
-        pc = dataclasses.replace(pc, safe_bound=SAFE_BOUND)
     cons = tail_constraints(pc, tail, plan)
     info: dict[str, Any] = {
         "kind": tail,
