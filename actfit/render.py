@@ -130,7 +130,7 @@ def _reports(fit: Fit) -> Table:
     return table
 
 
-_CLI_TAIL_HINT = "(refit with actfit lsq --form safe --tail linear)"
+_CLI_TAIL_HINT = "(refit with --tail linear, or --tail match for the target's slope)"
 
 
 def cli_warning(text: str) -> str:
@@ -138,6 +138,26 @@ def cli_warning(text: str) -> str:
     from actfit.approx.tails import LINEAR_TAIL_HINT
 
     return text.replace(LINEAR_TAIL_HINT, _CLI_TAIL_HINT)
+
+
+def _tail_option_rows(table: Table, opt: dict) -> None:
+    """The fit's tail option (``settings["tail"]``): the constraint, whether it was active, what
+    it cost on the range, and for ``match`` what was matched."""
+    measure = opt.get("measure", "error")
+    free, with_tail = opt.get("error_free"), opt.get("error_tail")
+    if opt.get("active"):
+        state = "active"
+        cost = ("" if free is None or with_tail is None
+                else f"; {measure} error {free:.6e} free -> {with_tail:.6e} with the tail")
+    else:
+        state = "inactive (the free optimum satisfies it)"
+        cost = "" if free is None else f"; {measure} error {free:.6e}"
+    table.add_row(
+        f"tail {opt.get('kind', '')}", Text(f"{opt.get('constraint', '')}: {state}{cost}")
+    )
+    note = (opt.get("match") or {}).get("note")
+    if note:
+        table.add_row("", Text(str(note)))
 
 
 def _tail_rows(fit: Fit) -> Table | None:
@@ -148,6 +168,9 @@ def _tail_rows(fit: Fit) -> Table | None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
+    opt = fit.settings.get("tail")
+    if isinstance(opt, dict):
+        _tail_option_rows(table, opt)
     table.add_row("effective degrees", f"[{t.degrees[0]},{t.degrees[1]}] (trailing zeros dropped)")
     table.add_row("growth at +inf", t.plus.describe())
     table.add_row("growth at -inf", t.minus.describe())

@@ -110,6 +110,7 @@ def solve(
     default_sign: float = 1.0,
     start: tuple[_Array, _Array] | None = None,
     extra_constraints: Callable[[], tuple[_Array, _Array]] | None = None,
+    equalities: tuple[_Array, _Array] | None = None,
     progress: Progress | None = None,
     label: str = "",
     rival: float = math.inf,
@@ -121,6 +122,12 @@ def solve(
     ``rival``: the grid problem (``σ S >= 0`` imposed on the grid only) is a relaxation of the
     pattern's problem on the continuum, and the grid only grows, so the pattern cannot end better.
     Not a heuristic margin: up to the LP tolerance, it never discards the pattern that would win.
+
+    ``extra_constraints`` returns rows ``G γ >= h`` on the denominator coefficients;
+    ``equalities`` is ``(E, e)``, linear equalities ``E (α, γ) = e`` on all coefficients
+    (numerator first; see :func:`~actfit.approx.lp.differential_correction`), met by ``start``.
+    With either, a plain fit is not handed to the Remez polish (which knows no constraints), so
+    its LPs are not capped lower.
     """
     lo, hi = prob.lo, prob.b
     grid = initial_grid(prob, lo, hi)
@@ -173,7 +180,7 @@ def solve(
 
     cons, cons_lower = constraint_rows(phi)
     # plain fits are finished by the Remez polish (quadratic convergence); cap their LPs lower.
-    polish = prob.form == "plain" and extra_constraints is None
+    polish = prob.form == "plain" and extra_constraints is None and equalities is None
     # abs is a local search over sign patterns: a few cheap rounds per pattern are enough.
     maxiter = 25 if polish else (12 if prob.form == "abs" else 40)
     max_rounds = 6 if prob.form == "abs" else _MAX_ROUNDS
@@ -196,6 +203,7 @@ def solve(
             upper=upper,
             constraints=cons,
             constraint_lower=cons_lower,
+            equalities=equalities,
             atol=noise,
             maxiter=maxiter,
             loose_retry=prob.form == "abs",

@@ -6,7 +6,7 @@ For a grid ``x_1..x_N``, a positive weight ``w`` and linear families ``P = Ψ α
 grid. Each step solves one linear programme (Cheney & Loeb 1961; Barrodale, Powell & Roberts 1972)::
 
     minimise δ  subject to  |w_j (f_j Q_j - P_j)| - Δ_k Q_j <= δ Q^(k)_j  for all j,
-                            γ in its box, G γ >= 0,
+                            γ in its box, G γ >= h, E (α, γ) = e,
 
 where ``Δ_k`` is the current grid error and ``Q^(k)`` the current denominator: every constraint row
 is divided by the previous denominator. Differential correction converges to the global optimum of
@@ -17,6 +17,13 @@ The LP is written in the *correction* ``(α, γ) = (α_k, γ_k) + Δ_k (u, v)`` 
 by ``Δ_k``, so its right-hand side ``(Δ_k - σ e_k(x_j)) / Δ_k`` is an O(1) number computed in full
 relative precision. The solver's absolute tolerances then act on the *relative* error level, and
 the iteration reaches the discrete optimum to about 1e-9 relative even when the error is 1e-12.
+The constraints are written the same way: ``G γ >= h`` becomes ``G v >= (h - G γ_k) / Δ_k`` and
+``E (α, γ) = e`` becomes ``E (u, v) = (e - E (α_k, γ_k)) / Δ_k``. From a start that satisfies
+them the right-hand sides are 0 up to the rounding of ``G γ_k`` (resp. ``E (α_k, γ_k)``), which
+the correction removes; with rows scaled to unit size (the caller's job) they stay O(1) or
+smaller, so the argument above is unchanged. Differential correction with linear constraints on
+the coefficients keeps its convergence to the constrained discrete optimum (Barrodale, Powell &
+Roberts 1972 allow any convex polyhedral set of coefficients).
 
 References:
     E. W. Cheney and H. L. Loeb, "Two new algorithms for rational approximation", Numer. Math. 3
@@ -115,13 +122,22 @@ class _HighsLP:
         col_upper: _Array,
         method: str,
         tol: float,
+        a_eq: _Array | None = None,
+        b_eq: _Array | None = None,
     ) -> _Array | None:
-        """Minimise ``cost @ x`` s.t. ``a_ub @ x <= b_ub``, ``col_lower <= x <= col_upper``.
+        """Minimise ``cost @ x`` s.t. ``a_ub @ x <= b_ub``, ``a_eq @ x = b_eq`` (when given),
+        ``col_lower <= x <= col_upper``.
 
         Returns the optimal ``x`` or None (infeasible, unbounded or numerical trouble).
         """
         if self._core is None:
-            return self._linprog(cost, a_ub, b_ub, col_lower, col_upper, method, tol)
+            return self._linprog(cost, a_ub, b_ub, col_lower, col_upper, method, tol, a_eq, b_eq)
+        row_lower = np.full(a_ub.shape[0], -np.inf)
+        if a_eq is not None and b_eq is not None and a_eq.shape[0]:
+            # Equality rows are ranged rows with equal bounds.
+            a_ub = np.vstack([a_ub, a_eq])
+            row_lower = np.concatenate([row_lower, b_eq])
+            b_ub = np.concatenate([b_ub, b_eq])
         core = self._core
         if self._highs is None:
             self._highs = _silent_highs(core)
@@ -143,7 +159,7 @@ class _HighsLP:
             np.ascontiguousarray(cost, dtype=np.float64),
             np.ascontiguousarray(col_lower, dtype=np.float64),
             np.ascontiguousarray(col_upper, dtype=np.float64),
-            np.full(rows, -np.inf),
+            np.ascontiguousarray(row_lower, dtype=np.float64),
             np.ascontiguousarray(b_ub, dtype=np.float64),
             np.arange(0, (cols + 1) * rows, rows, dtype=np.int32),
             np.tile(np.arange(rows, dtype=np.int32), cols),
@@ -169,6 +185,8 @@ class _HighsLP:
         col_upper: _Array,
         method: str,
         tol: float,
+        a_eq: _Array | None = None,
+        b_eq: _Array | None = None,
     ) -> _Array | None:
         from scipy.optimize import linprog
 
@@ -180,6 +198,8 @@ class _HighsLP:
             cost,
             A_ub=a_ub,
             b_ub=b_ub,
+            A_eq=a_eq if a_eq is not None and a_eq.shape[0] else None,
+            b_eq=b_eq if a_eq is not None and a_eq.shape[0] else None,
             bounds=bounds,
             method=method,
             options={
@@ -219,6 +239,7 @@ def differential_correction(
     upper: _Array,
     constraints: _Array | None = None,
     constraint_lower: _Array | None = None,
+    equalities: tuple[_Array, _Array] | None = None,
     maxiter: int = 40,
     rtol: float = 1e-10,
     atol: float = 0.0,
@@ -237,6 +258,9 @@ def differential_correction(
         upper: upper bounds on ``γ``.
         constraints: optional matrix ``G`` with the linear constraints ``G γ >= h``.
         constraint_lower: the right-hand side ``h`` (zeros when None).
+        equalities: optional ``(E, e)``: the linear equalities ``E (α, γ) = e`` on the full
+            coefficient vector (numerator first), rows scaled to unit size; the start should
+            satisfy them (a step that leaves them is still accepted only if it lowers the error).
         maxiter: most LPs to solve.
         rtol: stop when an LP improves the grid error by less than ``rtol`` relative.
         atol: stop when the grid error is at most ``atol`` (rounding level).
@@ -252,6 +276,11 @@ def differential_correction(
     p_dim, q_dim = psi.shape[1], phi.shape[1]
     g = np.zeros((0, q_dim)) if constraints is None else np.asarray(constraints, dtype=np.float64)
     h = np.zeros(g.shape[0]) if constraint_lower is None else np.asarray(constraint_lower, float)
+    if equalities is None:
+        e_mat, e_rhs = np.zeros((0, p_dim + q_dim)), np.zeros(0)
+    else:
+        e_mat = np.asarray(equalities[0], dtype=np.float64).reshape(-1, p_dim + q_dim)
+        e_rhs = np.asarray(equalities[1], dtype=np.float64).reshape(-1)
     floor = 1e-300
     converged = False
     attempts = _LOOSE_ATTEMPTS if loose_retry else _ATTEMPTS
@@ -287,6 +316,8 @@ def differential_correction(
             rhs.append((g @ gamma - h) / scale)
         a_ub = np.vstack(rows)
         b_ub = np.concatenate(rhs)
+        a_eq = np.hstack([e_mat, np.zeros((e_mat.shape[0], 1))])
+        b_eq = (e_rhs - e_mat @ np.concatenate([alpha, gamma])) / scale
         cost = np.zeros(p_dim + q_dim + 1)
         cost[-1] = 1.0
         lo = (lower - gamma) / scale
@@ -302,7 +333,7 @@ def differential_correction(
             col_upper = np.concatenate(
                 [np.full(p_dim, np.inf), np.minimum(np.maximum(hi, 0.0), box), [np.inf]]
             )
-            z = solver.solve(cost, a_ub, b_ub, col_lower, col_upper, method, tol)
+            z = solver.solve(cost, a_ub, b_ub, col_lower, col_upper, method, tol, a_eq, b_eq)
             if z is not None:
                 if loose_retry:
                     first = k

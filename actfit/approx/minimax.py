@@ -61,6 +61,7 @@ from actfit.approx.minimax_problem import (
     symmetry_label,
     to_rational,
 )
+from actfit.approx.minimax_tail import check_minimax_tail, fit_tail
 from actfit.approx.remez import chebyshev_start, polish
 from actfit.approx.sign_patterns import search
 from actfit.approx.weights import Weight, parse_weight
@@ -410,6 +411,7 @@ def fit_minimax(
     pole_free: bool = False,
     min_q: float | None = None,
     dtype: str = "float32",
+    tail: str = "free",
     **params: float,
 ) -> Fit:
     """Return the best uniform rational approximation of ``target`` on ``range``, certified.
@@ -444,6 +446,9 @@ def fit_minimax(
             (more than half the digits lost): ``sqrt(u)``.
         dtype: the floating type the table is meant for (``float64``, ``float32``,
             ``float16``, ``bfloat16``): chooses the default ``min_q``.
+        tail: ``"free"`` (the unconstrained optimum), ``"linear"`` (grows at most linearly)
+            or ``"match"`` (with the target's slope at ``+inf``); not for abs. See
+            :mod:`actfit.approx.minimax_tail`; ``settings["tail"]`` gives both errors.
         **params: the target's parameters when it is given by name (e.g. ``slope=0.1``).
 
     Returns:
@@ -451,11 +456,11 @@ def fit_minimax(
 
     Raises:
         UnknownTargetError: an unknown target name.
-        OrderError: bad order.
+        OrderError: bad order, or one the ``tail`` cannot have.
         RangeError: bad range.
-        FormError: unknown form, or ``pole_free`` with a form other than ``plain``.
-        ParameterError: a bad weight or target parameter, an unknown ``dtype`` or a ``min_q``
-            outside ``[0, 1)``.
+        FormError: unknown form, ``pole_free`` not with ``plain``, or a tail with abs.
+        ParameterError: a bad weight or target parameter, an unknown ``dtype``, a ``min_q``
+            outside ``[0, 1)``, an unknown ``tail``, or ``match`` for a target without slope.
         TargetDomainError: the target is not finite on the range.
         FitError: the optimum cannot be written with ``Q(0) = 1``.
         PoleError: the fit has a pole on the range and ``allow_poles`` is False.
@@ -473,6 +478,8 @@ def fit_minimax(
     m, n = check_order(order)
     a, b = as_range(range)
     form = require_fit_form(form)
+    tail = check_minimax_tail(tail, form, m, n, target)
+    tail_info: dict[str, Any] | None = None
     if pole_free and form != "plain":
         raise FormError(
             f"pole_free applies to the plain form; the {form} form is pole-free by construction"
@@ -503,6 +510,8 @@ def fit_minimax(
         cert = certify(target, rational, a, b, weight=w, kinks=kinks, order=(m, n))
     else:
         state, rational, cert = _fit_plain_or_safe(prob, report)
+        if tail != "free":  # before pole_free: the plain tails' fits are pole-free already
+            state, rational, cert, tail_info = fit_tail(prob, tail, (state, rational, cert), report)
         if form == "plain" and pole_free and n > 0 and rational.real_poles().size:
             notes.append("unconstrained optimum has real poles; Q >= 0 imposed on the real line")
             state, rational, cert = _pole_free(prob, cert, report)
@@ -563,6 +572,7 @@ def fit_minimax(
         "grid_points": state.grid_size,
         "grid_error": state.grid_error,
         "converged": bool(state.converged),
+        **({} if tail_info is None else {"tail": tail_info}),
         "seconds": round(time.perf_counter() - started, 4),
     }
     settings.update(q_info)

@@ -56,6 +56,16 @@ ProveOpt = Annotated[
 ]
 
 
+_TAIL_TEXT = (
+    "free (the unconstrained optimum; it may grow like x^2 or faster outside the range), "
+    "linear (M <= N+1, the top denominator coefficient kept away from 0: the table grows at "
+    "most linearly; plain form: even N and Q > 0 on the real line) or match (linear with "
+    "M = N+1 and the target's slope at +inf; the report says what happens at -inf). "
+    "The report gives the cost: the error on the range with and without the tail."
+)
+TailOpt = Annotated[str, typer.Option("--tail", metavar="TAIL", help=_TAIL_TEXT)]
+
+
 def _check_prove(prove_it: bool, weight: str) -> None:
     """Refuse, before any work, a proof the library cannot give (relative and data weights)."""
     if prove_it and str(weight).strip().lower().startswith(("relative", "data:")):
@@ -156,16 +166,7 @@ def lsq_cmd(
             "with --range auto[:TAIL] the range is their TAIL quantiles, default 0.001).",
         ),
     ] = "uniform",
-    tail: Annotated[
-        str,
-        typer.Option(
-            "--tail",
-            metavar="TAIL",
-            help="free (the unconstrained optimum) or linear (safe form, M <= N+1: the top "
-            "denominator coefficient is kept away from 0, so the table grows at most "
-            "linearly outside the range; the report gives the cost).",
-        ),
-    ] = "free",
+    tail: TailOpt = "free",
     coeffs: CoeffsOpt = "float64",
     prove_it: ProveOpt = False,
     sigma: SigmaOpt = 1.0,
@@ -277,6 +278,7 @@ def minimax_cmd(
             help="plain form: require Q >= Q x mean Q on the range (default from --dtype).",
         ),
     ] = None,
+    tail: TailOpt = "free",
     coeffs: CoeffsOpt = "float64",
     prove_it: ProveOpt = False,
     sigma: SigmaOpt = 1.0,
@@ -292,5 +294,5 @@ def minimax_cmd(
     _weighted_fit(
         fit_minimax, "minimax", target, param, slope, order, range_, form, weight, range_auto,
         coeffs, prove_it, sigma, out, as_json, plot, pole_free=pole_free,
-        allow_poles=allow_poles, dtype=dtype, min_q=min_q,
+        allow_poles=allow_poles, dtype=dtype, min_q=min_q, tail=tail,
     )
