@@ -174,3 +174,17 @@ def test_cli_match() -> None:
     assert bad.exit_code == 2
     lines = [line for line in bad.output.strip().splitlines() if line.strip()]
     assert len(lines) == 1 and "m = n + 1" in lines[0]
+
+
+def test_plain_guard_keeps_q_positive_outside_the_range(monkeypatch) -> None:
+    """swish [7,6] plain match on [-3, 3]: every unguarded optimum has a real zero of Q outside
+    the range; the guarded solve finds a table without one."""
+    fit = fit_lsq("swish", (7, 6), (-R, R), form="plain", tail="match")
+    assert fit.rational.real_poles().size == 0
+    assert growth(fit.rational).plus.coefficient == pytest.approx(1.0, rel=1e-14)
+    assert np.isfinite(fit.tail.wider_max_abs)
+    _assert_cost(fit.settings["tail"], fit)
+    # Without the guard no candidate is admissible: the FitError names the way out.
+    monkeypatch.setattr(lsq_tail, "_GUARD_MARGIN", -np.inf)
+    with pytest.raises(FitError, match="use the safe form"):
+        fit_lsq("swish", (7, 6), (-R, R), form="plain", tail="match")

@@ -65,7 +65,7 @@ denominators shrunk towards ``Q = 1`` (factors 0.5, 0.2, 0.05, 0); only if those
 the best candidate with a pole returned (and :func:`actfit.fit.make_fit` raises
 :class:`~actfit.errors.PoleError` unless ``allow_poles``).
 
-Length: about 610 lines, 80 of them this description of the search; the search's stages (starts,
+Length: about 630 lines, 80 of them this description of the search; the search's stages (starts,
 random restarts, safe-form faces, the final polish) read best next to each other.
 
 References:

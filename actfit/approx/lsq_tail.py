@@ -15,7 +15,12 @@ coordinates of :mod:`actfit.approx.varpro`: ``lead(Q) R^n >= TAIL_FLOOR`` is
   ``2^(n-1) t^n``, so ``b_n R^n = κ θ_n`` with ``κ = 2^(n-1) (R / h)^n`` and the bound is
   ``θ_n >= TAIL_FLOOR / κ``; for abs after choosing the sign of ``S`` (``S`` and ``-S`` give the
   same ``Q``). A plain candidate whose ``Q`` has a real zero anywhere on the line is rejected;
-  the search then tries starts with even-power denominators (``1 + Σ |b_2k| x^2k`` has none).
+  the search also tries starts with even-power denominators (``1 + Σ |b_2k| x^2k`` has none),
+  and when every optimum found still has a real zero (outside the range, where the L2
+  objective does not see it: swish [7, 6] match on [-3, 3]) it solves again with hinge rows
+  that keep ``Q / (1 + (x/R)^n) >= 1e-3`` at 2 x 400 points ``|x| / R`` from 1 to ``1e4``
+  (zero where satisfied, so they change nothing at an admissible point). If that fails too,
+  :class:`~actfit.errors.FitError` names the safe form, whose ``Q >= 1``.
 
 *match.* In addition ``a_{n+1} = s lead(Q)`` (``s`` from :func:`~actfit.approx.tail_spec.
 plan_match`). The numerator is a Chebyshev series in ``t``, whose top term alone carries
@@ -28,6 +33,7 @@ for that data plus ``P⊥`` times the data's derivative.
 Both problems are solved by the bound-constrained trust-region reflective method (Branch,
 Coleman & Li 1999, :func:`scipy.optimize.least_squares`) from the free optimum with the top
 coefficient lifted to 1, 10 and 100 times the floor (plain: also shrunk and even-power starts);
+the constraint is a bound, so the method keeps every iterate feasible;
 the best admissible point is kept, Newton-refined (:class:`~actfit.approx.varpro.Refiner`) where
 that keeps it admissible (linear), and converted to monomials with the constraint kept exactly.
 When the free optimum already satisfies the constraint it is returned unchanged.
@@ -58,15 +64,18 @@ from actfit.approx.monomial import (
     to_monomial_rational,
 )
 from actfit.approx.tail_spec import TAIL_FLOOR, TAILS, SlopePlan, check_tail
-from actfit.approx.varpro import Grid, Refiner, VarPro
+from actfit.approx.varpro import Grid, Refiner, VarPro, eval_denominator_basis
 from actfit.errors import FitError
 from actfit.rational import Rational
 
-__all__ = ["TAILS", "TAIL_FLOOR", "TailFit", "check_tail", "constrain_tail"]
+__all__ = ["TAILS", "TAIL_FLOOR", "TailFit", "check_tail", "constrain_tail", "linear_tail"]
 
 _Array = NDArray[np.float64]
 _LIFTS = (1.0, 10.0, 100.0)
 _SHRINKS = (0.5, 0.2, 0.0)
+_GUARD_MARGIN = 1e-3
+_GUARD_REACH = 1e4
+_GUARD_POINTS = 400
 
 
 def _lead_scale(form: str, grid: Grid, n: int) -> float:
@@ -111,7 +120,9 @@ class _Problem:
     coefficient tied to ``slope * lead(Q)`` and moved to the known part (``match``).
     """
 
-    def __init__(self, vp: VarPro, form: str, m: int, n: int, slope: float | None) -> None:
+    def __init__(
+        self, vp: VarPro, form: str, m: int, n: int, slope: float | None, guard: bool = False
+    ) -> None:
         self.vp, self.form, self.m, self.n, self.slope = vp, form, m, n, slope
         self.grid = vp.grid
         self.kappa = _lead_scale(form, self.grid, n)
@@ -119,6 +130,27 @@ class _Problem:
         self.lower[n - 1] = TAIL_FLOOR / self.kappa
         self._key: bytes | None = None
         self._state: tuple[Any, ...] = ()
+        self.guard: tuple[_Array, _Array, float] | None = None
+        if guard:
+            # Plain: hinge rows that keep Q / (1 + u^n) >= _GUARD_MARGIN at points u = x / R
+            # outside the range, out to _GUARD_REACH (Q's real zeros lie there).
+            g = self.grid
+            u = np.geomspace(1.0, _GUARD_REACH, _GUARD_POINTS)
+            x = g.radius * np.concatenate([-u, u])
+            x = x[(x < g.a) | (x > g.b)]
+            t = (x - 0.5 * (g.a + g.b)) / (0.5 * (g.b - g.a))
+            basis = eval_denominator_basis("plain", g, x, t, n)
+            norm = 1.0 + (np.abs(x) / g.radius) ** n
+            weight = float(np.linalg.norm(g.y)) + 1e-300
+            self.guard = (basis / norm[:, None], 1.0 / norm, weight)
+
+    def _hinge(self, theta: _Array) -> tuple[_Array, _Array]:
+        """The guard rows' residual and Jacobian (zero where ``Q`` keeps the margin)."""
+        assert self.guard is not None
+        basis, inv, weight = self.guard
+        gap = inv + basis @ theta - _GUARD_MARGIN  # Q / (1 + u^n) - margin
+        short = gap < 0
+        return weight * np.where(short, gap, 0.0), weight * basis * short[:, None]
 
     def _alpha_top(self, theta: _Array) -> tuple[float, _Array]:
         """``α_m(θ) = s lead(Q) h^m / 2^(m-1)`` and its gradient in ``θ``."""
@@ -159,7 +191,8 @@ class _Problem:
 
     def residual(self, theta: _Array) -> _Array:
         r = self._eval(theta)[6]
-        return r if np.all(np.isfinite(r)) else np.where(np.isfinite(r), r, 1e150)
+        r = r if np.all(np.isfinite(r)) else np.where(np.isfinite(r), r, 1e150)
+        return r if self.guard is None else np.concatenate([r, self._hinge(theta)[0]])
 
     def jacobian(self, theta: _Array) -> _Array:
         q, dq, u, _, _, yhat, r, top, dtop, w = self._eval(theta)
@@ -171,7 +204,14 @@ class _Problem:
                 # d z / dθ = -(dα_m w + α_m dw), dw = -G ∘ w; projected by P⊥.
                 dz = -(w[:, None] * dtop[None, :]) + top * (gq * w[:, None])
                 jac += dz - u @ (u.T @ dz)
-        return np.nan_to_num(jac, nan=0.0, posinf=1e150, neginf=-1e150)
+        jac = np.nan_to_num(jac, nan=0.0, posinf=1e150, neginf=-1e150)
+        return jac if self.guard is None else np.vstack([jac, self._hinge(theta)[1]])
+
+    def objective(self, theta: _Array) -> float:
+        """What :meth:`solve` minimises: :meth:`cost` plus the guard rows."""
+        r = self.residual(theta)
+        val = float(r @ r)
+        return val if math.isfinite(val) else math.inf
 
     def cost(self, theta: _Array) -> float:
         r = self._eval(theta)[6]
@@ -194,7 +234,7 @@ class _Problem:
         from scipy.optimize import least_squares
 
         theta0 = np.maximum(np.asarray(theta0, dtype=np.float64), self.lower)
-        if not math.isfinite(self.cost(theta0)):
+        if not math.isfinite(self.objective(theta0)):
             return theta0
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -211,7 +251,7 @@ class _Problem:
                 x_scale="jac",
             )
         theta = np.maximum(res.x, self.lower)
-        return theta if self.cost(theta) <= self.cost(theta0) else theta0
+        return theta if self.objective(theta) <= self.objective(theta0) else theta0
 
 
 @dataclass
@@ -312,7 +352,8 @@ def _match_rational(problem: _Problem, theta: _Array) -> tuple[Rational, str, fl
 def _admissible(rational: Rational, form: str, n: int, radius: float) -> bool:
     lead = float(rational.denominator[n - 1])
     lead = lead if form == "plain" else abs(lead)
-    return lead * radius**n >= TAIL_FLOOR * (1.0 - 1e-9)
+    ok = lead * radius**n >= TAIL_FLOOR * (1.0 - 1e-9)
+    return ok and (form != "plain" or rational.real_poles().size == 0)
 
 
 def constrain_tail(
@@ -370,11 +411,21 @@ def constrain_tail(
         return TailFit(rational_free, conv_free, l2_free, vp_free, theta_free, steps_free, info)
 
     best, best_cost = None, math.inf
-    for start in _starts(base, theta, refiner.base):
+    starts = _starts(base, theta, refiner.base)
+    for start in starts:
         th = base.solve(start)
         c = base.cost(th)
         if c < best_cost and base.feasible(th):
             best, best_cost = th, c
+    if best is None and form == "plain":
+        # Every optimum found has a real zero of Q outside the range: solve again with guard
+        # rows that keep Q positive out there (swish [7, 6] match on [-3, 3]).
+        guarded = _Problem(refiner.base_vp, form, m, n, slope, guard=True)
+        for start in starts:
+            th = guarded.solve(start)
+            c = base.cost(th)
+            if c < best_cost and base.feasible(th):
+                best, best_cost = th, c
     if best is None:
         raise FitError(
             f"no plain-form [{m},{n}] fit with a {tail} tail was found: every candidate "
@@ -400,7 +451,8 @@ def constrain_tail(
     if slope is None:
         rational, conversion, l2 = to_monomial_rational(vp.grid, m, form, vp, theta)
         if not _admissible(rational, form, n, radius):
-            # The monomial polish moved the denominator off the bound: keep the plain conversion.
+            # The monomial polish moved the denominator off the admissible set: keep the
+            # converted coefficients.
             den = to_monomial_denominator(form, vp.grid, theta)
             num = cheb_to_monomial(vp.numerator(theta), vp.grid.a, vp.grid.b)
             rational, conversion = Rational(num, den, form), "converted"
@@ -435,3 +487,23 @@ def _costs(tail: str, free: float, constrained: float, *, active: bool) -> dict[
         "l2_error_free": free,
         f"l2_error_{tail}": constrained,
     }
+
+
+def linear_tail(vp: VarPro, theta: _Array, n: int, grid: Grid) -> tuple[_Array, dict]:
+    """The safe-form linear tail on one rule, without refinement: ``(θ, info)``.
+
+    The older entry point (``fit_lsq`` now calls :func:`constrain_tail`, which also refines,
+    converts and handles every form); ``info`` has the older keys only.
+    """
+    problem = _Problem(vp, "safe", vp.vnum.shape[1] - 1, n, None)
+    start = np.abs(theta)
+    best = min((problem.solve(th) for th in _starts(problem, start, grid)), key=problem.cost)
+    info = {
+        "kind": "linear",
+        "floor": TAIL_FLOOR,
+        "constraint": _constraint_text("safe", vp.vnum.shape[1] - 1, n, grid.radius, None),
+        "active": bool(start[n - 1] < TAIL_FLOOR),
+        "l2_error_free": math.sqrt(max(problem.cost(start), 0.0)),
+        "l2_error_linear": math.sqrt(max(problem.cost(best), 0.0)),
+    }
+    return best, info
