@@ -128,3 +128,28 @@ def test_errors(tmp_path):
     with pytest.raises(ActfitError, match="tail"):
         convert.cached_fit("gelu", tail="quadratic", cache_dir=tmp_path)
     np.testing.assert_equal(len(list(tmp_path.glob("*.json"))), 0)
+
+
+def test_tail_default_and_match(tmp_path):
+    """The default tail is linear where the form and order allow it, else free; match is
+    accepted; a cached entry fitted with another tail is not trusted."""
+    assert convert.default_tail("safe", (5, 4)) == "linear"
+    assert convert.default_tail("abs", (4, 3)) == "linear"
+    assert convert.default_tail("plain", (4, 3)) == "free"  # odd n: a plain Q has a real zero
+    assert convert.default_tail("safe", (6, 4)) == "free"
+    net = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.GELU())
+    (done,) = replace_activations(
+        net, order=(4, 3), form="plain", cache_dir=tmp_path, impl="reference"
+    )
+    assert done[2].to_fits()[0].settings.get("tail") is None  # free: no tail settings
+    net = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.GELU())
+    (done,) = replace_activations(net, tail="match", cache_dir=tmp_path, impl="reference")
+    fit = convert.cached_fit("gelu", tail="match", cache_dir=tmp_path)
+    assert fit.settings["tail"]["kind"] == "match"
+    assert fit.tail.plus.coefficient == pytest.approx(1.0, rel=1e-12)
+    with pytest.raises(ActfitError, match="m = n \\+ 1"):
+        convert.cached_fit("gelu", (4, 4), tail="match", cache_dir=tmp_path)
+    # An entry of the linear fit stored under the match key is refitted, not trusted.
+    linear = convert.cached_fit("gelu", tail="linear", cache_dir=tmp_path / "other")
+    key = convert._key(fit.target, (5, 4), "safe", (-3.0, 3.0), "uniform", "match")
+    assert convert._trusted(fit, key) and not convert._trusted(linear, key)

@@ -65,7 +65,7 @@ denominators shrunk towards ``Q = 1`` (factors 0.5, 0.2, 0.05, 0); only if those
 the best candidate with a pole returned (and :func:`actfit.fit.make_fit` raises
 :class:`~actfit.errors.PoleError` unless ``allow_poles``).
 
-Length: about 610 lines, 80 of them this description of the search; the search's stages (starts,
+Length: about 630 lines, 80 of them this description of the search; the search's stages (starts,
 random restarts, safe-form faces, the final polish) read best next to each other.
 
 References:
@@ -91,7 +91,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from actfit.approx.lsq_tail import check_tail, linear_tail
+from actfit.approx.lsq_tail import constrain_tail
 from actfit.approx.monomial import from_monomial_denominator, to_monomial_rational
 from actfit.approx.starts import (
     make_abs_draw,
@@ -101,6 +101,7 @@ from actfit.approx.starts import (
     make_sk_starts,
     solve_abs_sk,
 )
+from actfit.approx.tail_spec import SlopePlan, check_tail, plan_match
 from actfit.approx.varpro import (
     Grid,
     Model,
@@ -458,12 +459,19 @@ def fit_lsq(
         panels: Quadrature panels per smooth piece of the range.
         nodes_per_panel: Gauss–Legendre nodes per panel.
         tail: ``"free"`` (the unconstrained optimum, which may grow like ``x^(m - n_eff)``
-            outside the range when top denominator coefficients vanish) or ``"linear"``
-            (``safe`` form, ``m <= n + 1``): the top denominator coefficient is kept at
-            ``|b_n| R^n >= TAIL_FLOOR`` (``R = max(|a|, |b|)``: at ``|x| = R`` the top term adds at
-            least 1% to ``Q(0) = 1``), so ``r`` grows at most linearly; the constrained optimum
-            is polished from the free one, and ``settings["tail"]`` records the cost (L2 error
-            free and linear).
+            outside the range when top denominator coefficients vanish), ``"linear"``
+            (``m <= n + 1``; plain: even ``n``): the top denominator coefficient is kept at
+            ``lead(Q) R^n >= TAIL_FLOOR`` (``R = max(|a|, |b|)``; ``lead(Q) = b_n`` plain,
+            ``|b_n|`` safe and abs; at ``|x| = R`` the top term adds at least 1% to
+            ``Q(0) = 1``) and, in the plain form, ``Q > 0`` on the whole real line, so ``r``
+            grows at most linearly; or ``"match"`` (``m = n + 1``): linear, and in addition
+            ``a_{n+1} = s lead(Q)`` so that the slope at ``+inf`` is the target's ``s``
+            (:func:`~actfit.approx.tail_spec.plan_match` says what happens at ``-inf``). The
+            constrained optimum is polished from the free one (see
+            :mod:`actfit.approx.lsq_tail`; the free one is kept when it already satisfies the
+            constraint), and ``settings["tail"]`` records the constraint, whether it was
+            ``active`` and its cost: ``error_free`` and ``error_tail``, the weighted L2 errors
+            on the range without and with it (``match``: also the slope plan).
         **params: The target's parameters when it is given by name (``slope=0.1``).
 
     Returns:
@@ -477,13 +485,18 @@ def fit_lsq(
         UnknownTargetError: A name that is neither in the registry nor an expression.
         ExpressionError: An invalid expression.
         ParameterError: Parameters the target does not have, or given with a ready-made
-            Target; a weight that is malformed, negative, non-finite or zero on the range.
-        OrderError: ``m`` or ``n`` outside ``0..12`` or not integers; ``m > n + 1`` with
-            ``tail="linear"``.
+            Target; a weight that is malformed, negative, non-finite or zero on the range;
+            ``tail="match"`` for a target without an asymptotic slope (``x^2``).
+        OrderError: ``m`` or ``n`` outside ``0..12`` or not integers; a tail the order or
+            form cannot have (:func:`~actfit.approx.tail_spec.check_tail`: ``linear`` with
+            ``n = 0`` or ``m > n + 1``, ``match`` with ``m != n + 1``, either plain with odd
+            ``n``).
         RangeError: The range is not finite or ``a >= b``.
         FormError: An unknown denominator form.
         TargetDomainError: The target is not finite on the range.
         PoleError: A ``plain`` fit has a pole on the range and ``allow_poles`` is False.
+        FitError: ``tail`` ``linear``/``match`` in the plain form and no candidate denominator
+            without a real zero was found (the safe form has none).
 
     Warns:
         RuntimeWarning: Levenberg–Marquardt stopped at its evaluation limit on the best start.
@@ -500,13 +513,14 @@ def fit_lsq(
     a, b = as_range(range)
     form = require_fit_form(form)
     tail = check_tail(tail, form, m, n)
+    plan = plan_match(target, form, n) if tail == "match" else None
     check_finite(target, a, b)
     w = parse_weight(weight)
     stage = f"lsq {target.label}"
     if progress is not None:
         progress(stage, 0.0)
     rational, settings, converged = _fit(
-        target, m, n, a, b, form, w, panels, nodes_per_panel, progress, stage, tail
+        target, m, n, a, b, form, w, panels, nodes_per_panel, progress, stage, tail, plan
     )
     if not converged:
         warnings.warn(
@@ -541,6 +555,7 @@ def _fit(
     progress: Progress | None = None,
     stage: str = "lsq",
     tail: str = "free",
+    plan: SlopePlan | None = None,
 ) -> tuple[Rational, dict[str, Any], bool]:
     """The fit proper on validated inputs: ``(rational, settings, converged)``."""
     kinks = tuple(float(k) for k in getattr(target, "kinks", ()))
@@ -575,16 +590,17 @@ def _fit(
         theta, status = search.vp.polish(best.theta, tight=True)
     if form == "safe":
         theta = snap_to_faces(search.vp, np.abs(theta))
-    tail_info: dict[str, Any] = {"kind": tail}
-    if tail == "linear":
-        theta, tail_info = linear_tail(search.vp, theta, n, grid)
-    theta0 = theta
     theta, newton_steps = refiner.refine(theta)
-    if tail == "linear" and abs(theta[n - 1]) < tail_info["floor"]:
-        theta, newton_steps = theta0, 0  # Newton left the constraint: keep the constrained point
     vp = refiner.vp_for(theta)
     grid = vp.grid
     rational, conversion, l2 = to_monomial_rational(grid, m, form, vp, theta)
+    tail_info: dict[str, Any] = {}
+    if tail != "free":
+        # The constrained optimum, from the free one (which it is when that is admissible).
+        free = (rational, conversion, l2, vp, newton_steps)
+        done = constrain_tail(refiner, theta, free, tail=tail, form=form, m=m, n=n, plan=plan)
+        rational, conversion, l2, vp = done.rational, done.conversion, done.l2, done.vp
+        newton_steps, tail_info, grid = done.newton_steps, done.info, done.vp.grid
     settings: dict[str, Any] = {
         "weight": w.spec,
         "objective": "weighted L2 error sqrt(integral of w (f - r)^2 over the range)",

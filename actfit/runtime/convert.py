@@ -22,10 +22,12 @@ import torch
 
 from actfit import __version__
 from actfit.approx.lsq import fit_lsq
-from actfit.errors import ActfitError, OutputPathError, ParameterError
+from actfit.approx.tail_spec import TAILS, check_tail
+from actfit.errors import ActfitError, OrderError, OutputPathError, ParameterError
 from actfit.export import load, save
 from actfit.fit import Fit
 from actfit.options import DEFAULT_ORDER, DEFAULT_RANGE, as_range, check_order
+from actfit.rational import require_fit_form
 from actfit.runtime.capture import NoMatchingModuleError
 from actfit.runtime.module import RationalActivation
 from actfit.targets import Target, as_target
@@ -36,6 +38,7 @@ __all__ = [
     "NoMatchingModuleError",
     "cache_dir",
     "cached_fit",
+    "default_tail",
     "replace_activations",
 ]
 
@@ -54,7 +57,7 @@ DEFAULT_ACTIVATIONS: dict[type[torch.nn.Module], Spec] = {
 }
 """The torch activations with a registry target (parameters read from the module)."""
 
-_TAILS = ("free", "linear")
+_TAILS = TAILS
 
 
 class CacheDirError(OutputPathError):
@@ -111,7 +114,29 @@ def _trusted(fit: Fit, key: dict[str, Any]) -> bool:
         and fit.form == key["form"]
         and list(fit.range) == key["range"]
         and fit.settings.get("weight", "uniform") == key["weight"]
+        and fit.settings.get("tail", {}).get("kind", "free") == key["tail"]
     )
+
+
+def default_tail(form: str, order: Sequence[int]) -> str:
+    """The tail :func:`replace_activations` fits with when none is given: ``"linear"`` where
+    :func:`~actfit.approx.tail_spec.check_tail` allows it for the form and order (the safe and
+    abs forms with ``m <= n + 1``, the plain form also with an even ``n``), else ``"free"``.
+
+    Raises:
+        FormError: an unknown form.
+        OrderError: an invalid order.
+
+    Examples:
+        >>> default_tail("safe", (5, 4)), default_tail("plain", (4, 3)), default_tail("abs", (6, 4))
+        ('linear', 'free', 'free')
+    """
+    m, n = check_order(order)
+    fit_form = require_fit_form(form)
+    try:
+        return check_tail("linear", fit_form, m, n)
+    except OrderError:
+        return "free"
 
 
 def cached_fit(
@@ -125,12 +150,15 @@ def cached_fit(
     cache_dir: str | os.PathLike[str] | None = None,
     **params: float,
 ) -> Fit:
-    """Gives ``fit_lsq(target, order, range, form=form, weight=weight, **params)``, from the
-    disk cache when an entry for exactly these settings exists (see the module docstring).
+    """Gives ``fit_lsq(target, order, range, form=form, weight=weight, tail=tail, **params)``,
+    from the disk cache when an entry for exactly these settings exists (see the module
+    docstring).
 
     Raises:
         CacheDirError: the cache folder is not writable.
         ParameterError: an unknown tail (see :func:`~actfit.approx.lsq.fit_lsq`).
+        OrderError: a tail the order or form cannot have
+            (:func:`~actfit.approx.tail_spec.check_tail`).
         ActfitError: whatever :func:`~actfit.approx.lsq.fit_lsq` raises.
     """
     tgt = as_target(target, params)
@@ -138,6 +166,8 @@ def cached_fit(
     rng = as_range(range)
     if tail not in _TAILS:
         raise ParameterError(f"tail {tail!r} is not available; use one of {', '.join(_TAILS)}")
+    # The order and form rules of the tail (OrderError naming an order that has it).
+    check_tail(tail, require_fit_form(form), *mn)
     folder = _cache_dir(cache_dir)
     key = _key(tgt, mn, form, rng, weight, tail)
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
@@ -194,9 +224,12 @@ def replace_activations(
         range: The fit range.
         cache_dir: The fit cache (see :func:`cache_dir`).
         weight: The fit's error weight (a name the fitters accept).
-        tail: ``"linear"`` (the default for the safe form: the table grows at most linearly
-            outside its range, so deep networks do not blow up on large inputs) or ``"free"``
-            (the unconstrained optimum; the default for other forms). Part of the cache key.
+        tail: ``"linear"`` (the table grows at most linearly outside its range, so deep
+            networks do not blow up on large inputs), ``"match"`` (linear with the target's
+            slope at ``+inf``; ``m = n + 1``) or ``"free"`` (the unconstrained optimum). None
+            (default): :func:`default_tail`, ``"linear"`` wherever the form and order allow it
+            (always for the safe form with ``m <= n + 1``, the default order included; the
+            plain form also needs an even ``n``), else ``"free"``. Part of the cache key.
         **module_kwargs: Passed to :class:`RationalActivation` (``impl``, ``channel_dim``,
             ``dtype``).
 
@@ -240,7 +273,7 @@ def replace_activations(
                 range,
                 form=form,
                 weight=weight,
-                tail=tail if tail is not None else ("linear" if form == "safe" else "free"),
+                tail=tail if tail is not None else default_tail(form, order),
                 cache_dir=folder,
                 **params,
             )
