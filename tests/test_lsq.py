@@ -628,8 +628,8 @@ def test_linear_tail_grows_at_most_linearly_and_reports_its_cost() -> None:
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"form": "plain"}, "safe form"), ({"order": (6, 4)}, "m <= n \\+ 1"),
-     ({"order": (3, 0)}, "m <= n \\+ 1"), ({"tail": "cubic"}, "unknown tail")],
+    [({"form": "plain", "order": (4, 3)}, "even n"), ({"order": (6, 4)}, "m <= n \\+ 1"),
+     ({"order": (3, 0)}, "needs a denominator"), ({"tail": "cubic"}, "unknown tail")],
 )
 def test_linear_tail_refuses_what_it_cannot_do(kwargs, match) -> None:
     args = {"order": (5, 4), "tail": "linear", **kwargs}
