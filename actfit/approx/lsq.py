@@ -91,6 +91,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from actfit.approx.lsq_floor import guard_lsq
 from actfit.approx.lsq_tail import check_tail, linear_tail
 from actfit.approx.monomial import from_monomial_denominator, to_monomial_rational
 from actfit.approx.starts import (
@@ -432,6 +433,7 @@ def fit_lsq(
     panels: int = _PANELS,
     nodes_per_panel: int = _NODES_PER_PANEL,
     tail: str = "free",
+    dtype: str = "float32",
     **params: float,
 ) -> Fit:
     """Return the least-squares rational fit of ``target`` of type [m, n] on ``range``.
@@ -464,6 +466,10 @@ def fit_lsq(
             least 1% to ``Q(0) = 1``), so ``r`` grows at most linearly; the constrained optimum
             is polished from the free one, and ``settings["tail"]`` records the cost (L2 error
             free and linear).
+        dtype: ``plain`` only, ignored with ``allow_poles``: the dtype the table is meant for
+            (``float64``, ``float32``, ``float16``, ``bfloat16``); a table that may lose more
+            than half of its digits there is refitted with a bound on the rounding amplification
+            (:func:`~actfit.approx.lsq_floor.guard_lsq`; ``settings["q_bound"]`` gives the cost).
         **params: The target's parameters when it is given by name (``slope=0.1``).
 
     Returns:
@@ -508,6 +514,9 @@ def fit_lsq(
     rational, settings, converged = _fit(
         target, m, n, a, b, form, w, panels, nodes_per_panel, progress, stage, tail
     )
+    rational, settings = guard_lsq(target, w, rational, settings, (m, n), (a, b), dtype=dtype,
+                                   allow_poles=allow_poles, panels=panels,
+                                   nodes_per_panel=nodes_per_panel)
     if not converged:
         warnings.warn(
             f"lsq [{m}, {n}] ({form}): Levenberg-Marquardt reached its evaluation limit before "
