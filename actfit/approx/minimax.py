@@ -329,15 +329,18 @@ def fit_minimax(
         progress: called as ``progress(stage, fraction)`` while the fit runs (silent if None).
         pole_free: ``plain`` only: require ``Q > 0`` on the whole real line (a constraint in the
             optimisation, not a filter).
-        min_q: ``plain`` only, ignored with ``allow_poles``: keep ``Q >= min_q`` on the range,
-            ``Q`` scaled to Chebyshev mean 1 on the range (see :func:`q_ratio`; the stored
-            ``Q(0) = 1`` scale does not enter). When the unconstrained optimum violates it, the
-            fit is redone with these LP rows and the settings give both errors. None: chosen
-            for ``dtype`` of unit roundoff ``u``, and only when the unconstrained table's
-            Horner condition ``max S / |Q|`` (:func:`q_condition`) exceeds ``1/sqrt(u)``
-            (more than half the digits lost): ``sqrt(u)``.
-        dtype: the floating type the table is meant for (``float64``, ``float32``,
-            ``float16``, ``bfloat16``): chooses the default ``min_q``.
+        min_q: ``plain`` only, ignored with ``allow_poles``: the floor ``Q >= min_q`` on the
+            range, ``Q`` scaled to Chebyshev mean 1 (see :func:`q_ratio`; the stored
+            ``Q(0) = 1`` scale does not enter), imposed with the condition rows whenever the
+            table is refitted, and a reason to refit when the optimum violates it. None:
+            ``sqrt(u)`` for ``dtype`` of unit roundoff ``u``.
+        dtype: ``plain`` only, ignored with ``allow_poles``: the floating type the table is
+            meant for (``float64``, ``float32``, ``float16``, ``bfloat16``). When the report
+            would warn for it (:func:`~actfit.approx.conditioning.assess_conditioning`: more
+            than half of its digits may be lost), the fit is redone with ``S_Q <= K Q`` on
+            the range, ``S_Q = sum |b_k| |x|^k``, and if need be in a lower class
+            (:func:`~actfit.approx.q_floor.guard_minimax`); the settings give the constraint
+            and the error and digits lost without and with it (``min_q_cost``).
         **params: the target's parameters when it is given by name (e.g. ``slope=0.1``).
 
     Returns:

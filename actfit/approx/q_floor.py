@@ -15,11 +15,24 @@ the LP's Chebyshev coefficients ``gamma``, but the monomial coefficients are, ``
 the previous solve, ``sum s_k b_k |x|^k <= K Q(x)`` is a row of the ``G gamma >= h`` kind that
 :func:`actfit.approx.exchange.solve` accepts, and the rows ``s_k b_k >= 0`` make it exact
 (``s_k b_k = |b_k|``). The solve is repeated with the new signs while they change; ``K`` starts
-from the dtype's digit budget and is lowered by the excess the exact assessment still finds.
-The floor ``Q >= sqrt(u) mean Q`` (:func:`actfit.approx.minimax_problem.min_q_rows`) is imposed
-with it. Measured on the 33 tables of ``benchmarks/conditioning.py --constrained`` that the
-floor alone left below the float32 threshold: see
-``benchmarks/results/conditioning-constrained.md``.
+from the dtype's digit budget and moves by the digits the exact assessment still finds in
+excess (or to spare). The floor ``Q >= sqrt(u) mean Q``
+(:func:`actfit.approx.minimax_problem.min_q_rows`) is imposed with it.
+
+*Lower classes.* Rows on ``Q`` cannot reach a loss that is the numerator's: ``S_P / |Q|`` far
+above ``|r|`` when the monomial coefficients of a degree-8 ``P`` on [0, 4] cancel (a Chebyshev
+term ``T_8`` on [0, 4] has ``S = T_8(3) ~ 6.7e5``; hardswish [8,8] on [0, 4] with ``S_Q <= 38 Q``
+still loses 4.2 float32 digits, all of them ``P``'s). Then the classes ``[m - d, n - d]`` are
+tried as members of [m, n], unconstrained and with the rows, until a table clears and no lower
+class can beat it (nested classes: a lower class's unconstrained optimum bounds its members).
+The table that clears with the smallest error is kept. Rows on ``P`` would need the LP's
+numerator variables, which :func:`~actfit.approx.exchange.solve` does not expose: measured with
+a separate differential correction carrying them, hardswish [8,8] on [0, 4] cleared at 5.9e-3
+(``K = 30``) against 7.5e-3 here, at several times the run time, so it was not kept.
+
+Measured (``benchmarks/conditioning.py --constrained``, the 462 plain tables of the sweep):
+before, 33 were below the float32 threshold with the floor alone; with this guard none is,
+see ``benchmarks/results/conditioning-constrained.md`` for the error each one cost.
 
 The constrained class is a subset of the class the unconstrained certificate speaks of, so that
 certificate's lower bound stays valid (:func:`~actfit.approx.certificate.with_bound`).
@@ -396,7 +409,8 @@ def guard_minimax(
         return not d.warns, d.digits_lost
 
     n_c = n - n % 2 if pole_free else n
-    for d_deg in range(0, min(m, n_c) + 1):
+    # pole_free: Q of odd degree has a real zero, so the lower classes step by 2
+    for d_deg in range(0, min(m, n_c) + 1, 2 if pole_free else 1):
         seed = rational
         if d_deg:
             # The full class could not be cleared cheaply: a lower class [m - d, n - d], as a
@@ -411,7 +425,9 @@ def guard_minimax(
                 continue
             if best is not None and best[0][0] == 0.0 and st.error >= best[0][1]:
                 break  # nested classes: no lower one can beat the table in hand
-            if not _real_poles_on(seed, a, b) and consider(st, seed, f"class [{sub.m},{sub.n}]")[0]:
+            poles = seed.real_poles()
+            allowed = not poles.size if pole_free else not _real_poles_on(seed, a, b)
+            if allowed and consider(st, seed, f"class [{sub.m},{sub.n}]")[0]:
                 break  # and no constrained member of it can beat its optimum
         pc = _problem(prob, m - d_deg, n_c - d_deg)
         if pc.n == 0:
