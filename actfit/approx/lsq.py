@@ -65,7 +65,7 @@ denominators shrunk towards ``Q = 1`` (factors 0.5, 0.2, 0.05, 0); only if those
 the best candidate with a pole returned (and :func:`actfit.fit.make_fit` raises
 :class:`~actfit.errors.PoleError` unless ``allow_poles``).
 
-Length: about 630 lines, 80 of them this description of the search; the search's stages (starts,
+Length: about 640 lines, 80 of them this description of the search; the search's stages (starts,
 random restarts, safe-form faces, the final polish) read best next to each other.
 
 References:
@@ -91,6 +91,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from actfit.approx.lsq_floor import guard_lsq
 from actfit.approx.lsq_tail import constrain_tail
 from actfit.approx.monomial import from_monomial_denominator, to_monomial_rational
 from actfit.approx.starts import (
@@ -433,6 +434,7 @@ def fit_lsq(
     panels: int = _PANELS,
     nodes_per_panel: int = _NODES_PER_PANEL,
     tail: str = "free",
+    dtype: str = "float32",
     **params: float,
 ) -> Fit:
     """Return the least-squares rational fit of ``target`` of type [m, n] on ``range``.
@@ -472,6 +474,10 @@ def fit_lsq(
             constraint), and ``settings["tail"]`` records the constraint, whether it was
             ``active`` and its cost: ``error_free`` and ``error_tail``, the weighted L2 errors
             on the range without and with it (``match``: also the slope plan).
+        dtype: ``plain`` only, ignored with ``allow_poles``: the dtype the table is meant for
+            (``float64``, ``float32``, ``float16``, ``bfloat16``); a table that may lose more
+            than half of its digits there is refitted with a bound on the rounding amplification
+            (:func:`~actfit.approx.lsq_floor.guard_lsq`; ``settings["q_bound"]`` gives the cost).
         **params: The target's parameters when it is given by name (``slope=0.1``).
 
     Returns:
@@ -522,6 +528,9 @@ def fit_lsq(
     rational, settings, converged = _fit(
         target, m, n, a, b, form, w, panels, nodes_per_panel, progress, stage, tail, plan
     )
+    rational, settings = guard_lsq(target, w, rational, settings, (m, n), (a, b), dtype=dtype,
+                                   allow_poles=allow_poles, panels=panels,
+                                   nodes_per_panel=nodes_per_panel)
     if not converged:
         warnings.warn(
             f"lsq [{m}, {n}] ({form}): Levenberg-Marquardt reached its evaluation limit before "

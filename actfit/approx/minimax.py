@@ -40,7 +40,6 @@ References:
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 import warnings
 from collections.abc import Sequence
@@ -54,7 +53,6 @@ from actfit.approx.minimax_problem import (
     SAFE_BOUND,
     SAFE_START_BOUND,
     Problem,
-    min_q_rows,
     pad,
     pole_free_rows,
     symmetry,
@@ -62,6 +60,14 @@ from actfit.approx.minimax_problem import (
     to_rational,
 )
 from actfit.approx.minimax_tail import check_minimax_tail, fit_tail
+from actfit.approx.q_floor import (
+    MIN_Q_BY_DTYPE,
+    UNIT_ROUNDOFF,
+    check_dtype,
+    guard_minimax,
+    q_condition,
+    q_ratio,
+)
 from actfit.approx.remez import chebyshev_start, polish
 from actfit.approx.sign_patterns import search
 from actfit.approx.weights import Weight, parse_weight
@@ -82,24 +88,6 @@ __all__ = [
     "q_condition",
     "q_ratio",
 ]
-
-# Unit roundoffs of the dtypes a table may be meant for.
-UNIT_ROUNDOFF = {
-    "float64": 2.0**-53,
-    "float32": 2.0**-24,
-    "float16": 2.0**-11,
-    "bfloat16": 2.0**-8,
-}
-# The default floor on Q (plain) for a table meant for a dtype of unit roundoff u. Horner's
-# running error of the stored Q at x is about u * S(x), S(x) = sum |b_k x^k| (Higham, *Accuracy
-# and Stability of Numerical Algorithms*, 2002, sec. 5.1): kappa(x) = S(x) / |Q(x)| is the
-# factor by which the dtype's rounding is amplified. A floor on min Q alone would be wrong as a
-# trigger (|x| [6,6] on [-3,3] has min Q = 7e-5 mean Q but kappa = 1: Q(0) is small and exact),
-# so the floor is imposed only when the unconstrained table has kappa > 1/sqrt(u) (more than
-# half of the dtype's digits lost), and then as Q >= sqrt(u) * mean Q: the part of kappa due to
-# Q's smallness, mean Q / min Q, is then <= 1/sqrt(u) (at most half the digits); what remains is
-# the conditioning of the monomial table itself (S / mean Q), reported as q_condition.
-MIN_Q_BY_DTYPE = {k: math.sqrt(u) for k, u in UNIT_ROUNDOFF.items()}
 
 MinimaxWeight = Weight
 """The minimax weight is :class:`actfit.approx.weights.Weight` (kept under its old name)."""
@@ -262,100 +250,6 @@ def _pole_free(
     return state, rational, with_bound(cert, bound)
 
 
-def q_ratio(rational: Rational, a: float, b: float) -> tuple[float, float]:
-    """Return ``(min Q / mean Q, argmin)`` of a plain rational's denominator on ``[a, b]``.
-
-    ``mean Q`` is the Chebyshev mean ``(1/π) ∫ Q(x(t)) dt / sqrt(1 - t^2)`` over the range (the
-    coefficient fixed to 1 in the fitter's normalisation, so the ratio is the LP's ``Q``
-    itself), computed exactly by Gauss-Chebyshev quadrature; ``min Q`` on a dense grid refined
-    by golden section. Scale-free: the stored ``Q(0) = 1`` does not enter.
-
-    Examples:
-        >>> round(q_ratio(Rational([1.0], [0.0, 1.0], "plain"), -1.0, 1.0)[0], 6)
-        0.666667
-    """
-    from actfit.approx.extrema import dense_grid, refine_maxima
-
-    qp = rational.denominator_polynomial()
-    k = len(qp) + 1
-    nodes = 0.5 * (a + b) + 0.5 * (b - a) * np.cos((2 * np.arange(k) + 1) * np.pi / (2 * k))
-    mean = float(np.mean(np.polynomial.polynomial.polyval(nodes, qp)))
-    x = dense_grid(a, b, chebyshev=2000, uniform=501, graded=0)
-    q = np.polynomial.polynomial.polyval(x, qp)
-    i = int(np.argmin(q))
-    lo, hi = x[max(i - 1, 0)], x[min(i + 1, x.size - 1)]
-    if hi > lo:
-        xm, vm = refine_maxima(lambda t: -np.polynomial.polynomial.polyval(t, qp), [lo], [hi])
-        if -vm[0] < q[i]:
-            q_min, at = float(-vm[0]), float(xm[0])
-        else:
-            q_min, at = float(q[i]), float(x[i])
-    else:
-        q_min, at = float(q[i]), float(x[i])
-    return q_min / mean, at
-
-
-def q_condition(rational: Rational, a: float, b: float) -> tuple[float, float]:
-    """Return ``(max kappa, max S / mean Q)`` on ``[a, b]``: ``kappa(x) = S(x) / |Q(x)|`` with
-    ``S(x) = sum |b_k x^k|``, the condition of Horner's evaluation of the stored ``Q`` (its
-    relative error is about ``u * kappa``), and the sum relative to ``Q``'s Chebyshev mean.
-
-    Examples:
-        >>> round(q_condition(Rational([1.0], [0.0, 1.0], "plain"), -1.0, 1.0)[0], 6)
-        1.0
-    """
-    from actfit.approx.extrema import dense_grid
-
-    qp = rational.denominator_polynomial()
-    x = dense_grid(a, b, chebyshev=4000, uniform=1001, graded=0)
-    pw = np.polynomial.polynomial
-    s = pw.polyval(np.abs(x), np.abs(qp))
-    q = np.abs(pw.polyval(x, qp))
-    k = len(qp) + 1
-    nodes = 0.5 * (a + b) + 0.5 * (b - a) * np.cos((2 * np.arange(k) + 1) * np.pi / (2 * k))
-    mean = float(np.mean(pw.polyval(nodes, qp)))
-    with np.errstate(divide="ignore"):
-        kappa = float(np.max(s / q))
-    return kappa, float(np.max(s)) / abs(mean)
-
-
-def _min_q_refit(
-    prob: Problem, cert: Certificate, min_q: float, pole_free: bool, report: Progress
-) -> tuple[State, Rational, Certificate]:
-    """Refit (plain) with ``Q >= min_q`` (the LP's ``Q``, Chebyshev mean 1) on the range.
-
-    The rows sit on a dense grid of the range and at the minima of ``Q`` found after each solve
-    (up to three rounds). The constrained class is a subset of the class the unconstrained
-    certificate speaks of, so that certificate's lower bound stays valid (kept by
-    :func:`~actfit.approx.certificate.with_bound`).
-    """
-    from actfit.approx.extrema import dense_grid
-
-    target, w, a, b, m, n = prob.target, prob.weight, prob.a, prob.b, prob.m, prob.n
-    bound = cert if cert.status == "global" and cert.lower is not None else None
-    n_c = n - n % 2 if pole_free else n
-    sym_c, shift_c = symmetry(target, w, a, b, "plain", m, n_c)
-    pc = Problem(target, w, a, b, m, n_c, "plain", sym_c, prob.kinks, shift_c)
-    xs = dense_grid(pc.lo, b, chebyshev=400, uniform=0, graded=0)
-    state = rational = None
-    for _ in range(3):
-        rows, h = min_q_rows(pc, xs, min_q)
-        if pole_free:
-            g2, h2 = pole_free_rows(pc, np.zeros(0))
-            rows, h = np.vstack([rows, g2]), np.concatenate([h, h2])
-        state = solve(
-            pc, extra_constraints=lambda r=rows, h=h: (r, h), progress=report, label="min Q: "
-        )
-        rational = pad(to_rational(pc, state.alpha, state.gamma), m, n)
-        ratio, at = q_ratio(rational, a, b)
-        if ratio >= min_q * (1.0 - 1e-3):
-            break
-        xs = np.union1d(xs, [at])
-    assert state is not None and rational is not None
-    new = certify(target, rational, a, b, weight=w, kinks=prob.kinks, order=(m, n))
-    return state, rational, with_bound(new, bound)
-
-
 def _detail(
     cert: Certificate,
     state: State,
@@ -437,15 +331,18 @@ def fit_minimax(
         progress: called as ``progress(stage, fraction)`` while the fit runs (silent if None).
         pole_free: ``plain`` only: require ``Q > 0`` on the whole real line (a constraint in the
             optimisation, not a filter).
-        min_q: ``plain`` only, ignored with ``allow_poles``: keep ``Q >= min_q`` on the range,
-            ``Q`` scaled to Chebyshev mean 1 on the range (see :func:`q_ratio`; the stored
-            ``Q(0) = 1`` scale does not enter). When the unconstrained optimum violates it, the
-            fit is redone with these LP rows and the settings give both errors. None: chosen
-            for ``dtype`` of unit roundoff ``u``, and only when the unconstrained table's
-            Horner condition ``max S / |Q|`` (:func:`q_condition`) exceeds ``1/sqrt(u)``
-            (more than half the digits lost): ``sqrt(u)``.
-        dtype: the floating type the table is meant for (``float64``, ``float32``,
-            ``float16``, ``bfloat16``): chooses the default ``min_q``.
+        min_q: ``plain`` only, ignored with ``allow_poles``: the floor ``Q >= min_q`` on the
+            range, ``Q`` scaled to Chebyshev mean 1 (see :func:`q_ratio`; the stored
+            ``Q(0) = 1`` scale does not enter), imposed with the condition rows whenever the
+            table is refitted, and a reason to refit when the optimum violates it. None:
+            ``sqrt(u)`` for ``dtype`` of unit roundoff ``u``.
+        dtype: ``plain`` only, ignored with ``allow_poles``: the floating type the table is
+            meant for (``float64``, ``float32``, ``float16``, ``bfloat16``). When the report
+            would warn for it (:func:`~actfit.approx.conditioning.assess_conditioning`: more
+            than half of its digits may be lost), the fit is redone with ``S_Q <= K Q`` on
+            the range, ``S_Q = sum |b_k| |x|^k``, and if need be in a lower class
+            (:func:`~actfit.approx.q_floor.guard_minimax`); the settings give the constraint
+            and the error and digits lost without and with it (``min_q_cost``).
         tail: ``"free"`` (the unconstrained optimum), ``"linear"`` (grows at most linearly)
             or ``"match"`` (with the target's slope at ``+inf``); not for abs. See
             :mod:`actfit.approx.minimax_tail`; ``settings["tail"]`` gives both errors.
@@ -489,10 +386,7 @@ def fit_minimax(
         if progress is not None:
             progress(stage, min(max(frac, 0.0), 1.0))
 
-    if dtype not in UNIT_ROUNDOFF:
-        raise ParameterError(
-            f"unknown dtype {dtype!r}; use one of {', '.join(UNIT_ROUNDOFF)}"
-        )
+    check_dtype(dtype)
     if min_q is not None and not 0.0 <= float(min_q) < 1.0:
         raise ParameterError(
             f"min_q must lie in [0, 1) (a floor on Q / mean Q on the range), got {min_q!r}"
@@ -517,37 +411,15 @@ def fit_minimax(
             state, rational, cert = _pole_free(prob, cert, report)
     q_info: dict[str, Any] = {}
     if form == "plain" and n > 0:
-        ratio, _ = q_ratio(rational, a, b)
-        kappa, _ = q_condition(rational, a, b)
-        u = UNIT_ROUNDOFF[dtype]
-        q_info = {"min_q": min_q, "dtype": dtype, "q_ratio": ratio, "q_condition": kappa,
-                  "min_q_active": False}
-        if allow_poles:
-            notes.append("allow_poles: no floor on Q imposed (min_q not applied)")
-        else:
-            floor_q = (
-                float(min_q) if min_q is not None
-                else (math.sqrt(u) if kappa > 1.0 / math.sqrt(u) else 0.0)
-            )
-            before = cert.upper
-            tries = 0
-            if floor_q > 0.0 and ratio < floor_q * (1.0 - 1e-3):
-                tries = 1
-                state, rational, cert = _min_q_refit(prob, cert, floor_q, pole_free, report)
-                ratio, _ = q_ratio(rational, a, b)
-                kappa, _ = q_condition(rational, a, b)
-            if tries:
-                q_info.update(
-                    min_q=floor_q,
-                    q_ratio=ratio,
-                    q_condition=kappa,
-                    min_q_active=True,
-                    min_q_cost={"error_without": before, "error_with": cert.upper},
-                )
-                notes.append(
-                    f"Q >= {floor_q:.3g} (mean Q = 1 on the range) imposed for {dtype} (Horner "
-                    f"condition of Q now {kappa:.3g}): error {before:.6g} -> {cert.upper:.6g}"
-                )
+        state, rational, cert, q_info, q_notes = guard_minimax(
+            prob, state, rational, cert, dtype=dtype, min_q=min_q, allow_poles=allow_poles,
+            pole_free=pole_free, report=report,
+            keep=(
+                f"tail {tail!r} active (a refit on Q would drop it)"
+                if tail_info is not None and tail_info.get("active") else None
+            ),
+        )
+        notes.extend(q_notes)
     if not state.converged and form != "abs":
         warnings.warn(
             f"minimax [{m}, {n}] ({form}): the exchange did not converge in {state.rounds} "

@@ -167,6 +167,16 @@ def lsq_cmd(
         ),
     ] = "uniform",
     tail: TailOpt = "free",
+    dtype: Annotated[
+        str,
+        typer.Option(
+            "--dtype",
+            metavar="DTYPE",
+            help="plain form: the dtype the table is meant for (float64, float32, float16, "
+            "bfloat16); a table that may lose more than half of its digits there is refitted "
+            "with a bound on its rounding (the report gives the cost; --allow-poles: not).",
+        ),
+    ] = "float32",
     coeffs: CoeffsOpt = "float64",
     prove_it: ProveOpt = False,
     sigma: SigmaOpt = 1.0,
@@ -181,7 +191,7 @@ def lsq_cmd(
 
     _weighted_fit(
         fit_lsq, "lsq", target, param, slope, order, range_, form, weight, range_auto, coeffs,
-        prove_it, sigma, out, as_json, plot, allow_poles=allow_poles, tail=tail,
+        prove_it, sigma, out, as_json, plot, allow_poles=allow_poles, tail=tail, dtype=dtype,
     )
 
 
@@ -267,7 +277,8 @@ def minimax_cmd(
             "--dtype",
             metavar="DTYPE",
             help="plain form: the dtype the table is meant for (float64, float32, float16, "
-            "bfloat16); an ill-conditioned Q is refitted with a floor on Q for it.",
+            "bfloat16); a table that may lose more than half of its digits there is refitted "
+            "with a constraint on Q (the report gives the cost; --allow-poles: not).",
         ),
     ] = "float32",
     min_q: Annotated[
