@@ -228,6 +228,19 @@ def _conditioning_rows(table: Table, fit: Fit) -> None:
         table.add_row("", Text(f"! {w}", style="yellow"))
 
 
+def _notes_rows(fit: Fit) -> Table | None:
+    """The fitter's notes (``settings["notes"]``): constraints it imposed and their cost."""
+    notes = fit.settings.get("notes")
+    if not notes:
+        return None
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for i, note in enumerate(notes):
+        table.add_row("fitter note" if i == 0 else "", Text(str(note)))
+    return table
+
+
 def fit_panel(fit: Fit) -> Panel:
     """Return a panel with the fit's header, coefficient table, error and pole reports."""
     m, n = fit.order
@@ -245,7 +258,8 @@ def fit_panel(fit: Fit) -> Panel:
         f"{fit.form}: {_Q[fit.form]}",
     )
     parts: list[RenderableType] = [header, _coefficients(fit), _reports(fit)]
-    parts += [p for p in (_tail_rows(fit), _moment_rows(fit)) if p is not None]
+    extra = (_notes_rows(fit), _tail_rows(fit), _moment_rows(fit))
+    parts += [p for p in extra if p is not None]
     return Panel(Group(*parts), title=title, expand=False)
 
 

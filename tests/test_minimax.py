@@ -447,22 +447,6 @@ def test_smooth_at_float64_resolution_against_40_digits() -> None:
     assert "At float64 resolution: upper - lower" in cert.detail
 
 
-def test_min_q_floor_on_the_hardswish_case() -> None:
-    # issue 18: unconstrained, Q has zeros at 3 +- 0.0188i and min |Q| = 2.8e-9 on [0, 4].
-    fit = _fit("hardswish", (8, 8), (0.0, 4.0))
-    s = fit.settings
-    assert s["min_q_active"] and s["dtype"] == "float32"
-    assert s["min_q"] == pytest.approx(2.0**-12)
-    assert s["q_ratio"] >= s["min_q"] * (1 - 1e-3)
-    cost = s["min_q_cost"]
-    assert cost["error_without"] < 4e-4 and cost["error_with"] == fit.certificate.upper
-    assert cost["error_with"] >= cost["error_without"]
-    qp = fit.rational.denominator_polynomial()
-    x = np.linspace(0.0, 4.0, 40001)
-    assert np.min(np.polynomial.polynomial.polyval(x, qp)) > 1e-5  # stored Q(0) = 1 scale
-    assert fit.certificate.lower <= fit.certificate.upper
-
-
 def test_min_q_options_are_checked() -> None:
     with pytest.raises(ParameterError):
         _fit("tanh", (2, 2), dtype="int8")
