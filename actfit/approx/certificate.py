@@ -14,8 +14,10 @@ would alternate at those points, so ``p* q - p q*``, of degree ``<= m + n - d``,
 ``m + n + 1 - d`` zeros and vanish: ``r* = r``.) The errors at the points are re-evaluated in
 40-digit arithmetic (``Target.mp``) on the exact binary values of the coefficients.
 
-The theorem needs the Haar-like class of the ``plain`` form; for ``safe`` and ``abs`` no lower
-bound is claimed and the status is ``"local"``.
+The theorem needs the Haar-like class of the ``plain`` form; for ``safe`` and ``abs``
+:func:`certify` claims no lower bound and the status is ``"local"``. The safe form gets one from
+the plain class on each side of 0 (:mod:`actfit.approx.safe_bound`); the abs form has none, for
+the reason the certificate states (the zeros of ``B`` in ``Q = 1 + |B|`` are free).
 
 References:
     Ch. J. de la Vallée Poussin, *Leçons sur l'approximation des fonctions d'une variable
@@ -246,7 +248,15 @@ def certify(
             "local optimum (from differential correction, which converges to the global "
             "optimum on its final grid in exact arithmetic"
             + (" for the chosen sign pattern of S" if rational.form == "abs" else "")
-            + "); no lower bound is claimed"
+            + ")"
+            + (
+                "; no lower bound is claimed: Q = 1 + |B(x)| has the real zeros of B free, so "
+                "there is no fixed subinterval on which every member of the class is a rational "
+                "function (as there is for the safe form, on each side of 0), and no "
+                "alternation theorem for the class on the range"
+                if rational.form == "abs"
+                else ""
+            )
         )
         return Certificate("local", upper, None, None, reason, tuple(float(v) for v in px))
     poles = [p for p in rational.real_poles() if a <= p <= b]
