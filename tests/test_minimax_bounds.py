@@ -54,7 +54,10 @@ def case(request):
     target = get_target(name)
     fit = fit_minimax(target, order, rng)
     w = parse_weight("uniform", target=target, range=rng)
+    # Both ways of bounding a part: the levelled solution at the Chebyshev reference alone
+    # (needed = inf) and the polished plain best fit with its full certificate (needed = 0).
     sides = safe_lower_bound(target, w, *rng, *order, tuple(target.kinks))
+    sides += safe_lower_bound(target, w, *rng, *order, tuple(target.kinks), needed=0.0)
     return target, order, rng, fit, sides
 
 
@@ -71,7 +74,7 @@ def test_safe_certificate_has_the_bound(case) -> None:
     assert cert.gap == pytest.approx((cert.upper - cert.lower) / cert.upper)
     assert "one-sided part" in cert.detail and "de la Vallée Poussin" in cert.detail
     valid = [s.certificate.lower for s in sides if s.certificate.status == "global"]
-    assert cert.lower == pytest.approx(max(valid), rel=1e-12)
+    assert valid and cert.lower <= max(valid) * (1 + 1e-9)
     # The bound is below the safe fit's own error, measured independently on a dense grid.
     assert cert.lower <= _dense_error(target, fit.rational, *rng) * (1 + 1e-12)
 
@@ -102,9 +105,12 @@ def test_alternation_in_40_digits(case) -> None:
         signs = [mpmath.sign(e) for e in errs]
         assert all(s != 0 for s in signs)
         assert all(signs[i] == -signs[i + 1] for i in range(len(signs) - 1))
-        defect = int(re.search(r"defect d = (\d+)", cert.detail).group(1))
+        found = re.search(r"defect d = (\d+)", cert.detail)
+        defect = int(found.group(1)) if found else 0
+        assert found or "Chebyshev reference" in cert.detail
         assert len(errs) >= m + n + 2 - defect
         assert float(min(abs(e) for e in errs)) >= cert.lower
+        assert cert.lower <= cert.upper
         # The denominator has no zero on the part (the theorem's other hypothesis).
         poles = [p for p in r.real_poles() if side.lo <= p <= side.hi]
         assert not poles

@@ -40,7 +40,7 @@ from actfit.approx.metrics import max_error
 from actfit.approx.weights import Weight, parse_weight
 from actfit.rational import Rational
 
-__all__ = ["Certificate", "certify", "special_points", "with_bound"]
+__all__ = ["Certificate", "certify", "mp_errors", "special_points", "with_bound"]
 
 _Array = NDArray[np.float64]
 
@@ -111,8 +111,9 @@ def _degree(coeffs: _Array) -> int:
     return int(nz[-1]) if nz.size else -1
 
 
-def _mp_errors(target: Any, weight: Weight, rational: Rational, xs: _Array) -> _Array | None:
-    """Weighted errors ``w (f - r)`` at ``xs`` in 40-digit arithmetic (None without ``.mp``)."""
+def mp_errors(target: Any, weight: Weight, rational: Rational, xs: _Array) -> _Array | None:
+    """Weighted errors ``w (f - r)`` at ``xs`` in 40-digit arithmetic, on the exact binary values
+    of the stored coefficients (None when the target has no ``.mp``)."""
     if not hasattr(target, "mp"):
         return None
     import mpmath
@@ -167,7 +168,7 @@ def _resolution(
     (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, sec. 5.1)."""
     horner = _horner_bound(w, rational, dense)
     top = np.argsort(-np.abs(es))[:24]
-    exact = _mp_errors(target, w, rational, xs[top])
+    exact = mp_errors(target, w, rational, xs[top])
     text = (
         ". At float64 resolution: Horner's float64 running-error bound of the table is "
         f"{horner:.1e}"
@@ -281,7 +282,7 @@ def certify(
             f"Vallée Poussin's bound needs (type [{m},{n}], defect d = {defect}); local optimum",
             tuple(float(v) for v in px),
         )
-    exact = _mp_errors(target, w, rational, px)
+    exact = mp_errors(target, w, rational, px)
     how = "float64"
     if exact is not None:
         if np.all(np.sign(exact) == np.sign(pe)):

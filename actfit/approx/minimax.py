@@ -211,7 +211,8 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
         assert rational is not None and cert is not None
         if prob.form == "safe" and cert.status == "local":
             # de la Vallée Poussin for the plain class on each side of 0 bounds the safe class.
-            sides = safe_lower_bound(prob.target, prob.weight, a, b, m, n, kinks)
+            sides = safe_lower_bound(prob.target, prob.weight, a, b, m, n, kinks,
+                                     needed=cert.upper * (1.0 - tight))
             cert = bound_safe(cert, sides, tight)
         return state, rational, cert
     candidates = [] if rational is None else [(state, rational, cert)]

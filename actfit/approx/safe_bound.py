@@ -31,10 +31,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from actfit.approx.certificate import Certificate, certify
-from actfit.approx.exchange import solve
+import numpy as np
+
+from actfit.approx.certificate import Certificate, certify, mp_errors, special_points
+from actfit.approx.exchange import continuum_grid, error_function, solve
+from actfit.approx.extrema import error_extrema, rounding_level
 from actfit.approx.minimax_problem import Problem, pad, symmetry, to_rational
-from actfit.approx.remez import chebyshev_start, polish
+from actfit.approx.remez import chebyshev_reference, chebyshev_start, polish
 from actfit.approx.weights import Weight
 from actfit.errors import FitError
 from actfit.rational import Rational
@@ -75,6 +78,63 @@ def one_sided_parts(a: float, b: float) -> list[tuple[float, float]]:
     return [(a, b)]
 
 
+def _reference_bound(prob: Problem) -> tuple[Rational, Certificate] | None:
+    """De la Vallée Poussin's bound from the levelled solution at the Chebyshev reference alone
+    (no exchange step, no dense certificate): its error alternates with ``|e| = E`` at the
+    ``m + n + 2`` reference points. The errors are re-evaluated there in 40 digits on the
+    stored coefficients and ``Q``'s real zeros are checked to lie off the part. The certificate's
+    ``upper`` is the solution's own max error on the part, an upper bound on the plain best
+    error there (so on any bound that a polished solution could give)."""
+    lo, hi, m, n = prob.lo, prob.b, prob.m, prob.n
+    sol = chebyshev_reference(prob) if prob.sym == 0 else None
+    if sol is None:
+        return None
+    alpha, gamma, _level, ref = sol
+    try:
+        r = to_rational(prob, alpha, gamma)
+    except FitError:
+        return None
+    if any(lo <= p <= hi for p in r.real_poles()):
+        return None
+    err = error_function(prob, alpha, gamma, np.ones_like)
+    fixed = special_points(lo, hi, prob.kinks, "plain")
+    grid = continuum_grid(prob, lo, hi, ref)
+    _xs, es, finite = error_extrema(err, grid, fixed)
+    if not finite:
+        return None
+    upper = float(np.max(np.abs(es)))
+    noise = rounding_level(prob.f(grid), prob.weight(grid))
+    if upper <= noise:
+        # relu, leaky_relu on a side of 0: the part's best error is 0 up to rounding.
+        return r, Certificate(
+            "global", upper, 0.0, 1.0,
+            f"the target is reproduced to rounding level on [{lo:g}, {hi:g}] (error <= "
+            f"{noise:.1e}): the bound there is 0", (),
+        )
+    exact = mp_errors(prob.target, prob.weight, r, ref)
+    how = "40-digit"
+    if exact is None:
+        with np.errstate(all="ignore"):
+            exact = prob.weight(ref) * (np.asarray(prob.target(ref), dtype=float) - r(ref))
+        how = "float64"
+    signs = np.sign(exact)
+    if not (np.all(signs != 0) and np.all(signs[1:] == -signs[:-1])):
+        return None
+    lower = float(np.min(np.abs(exact))) * (1.0 - 1e-12)
+    upper = max(upper, lower)
+    gap = (upper - lower) / upper if upper > 0 else 0.0
+    detail = (
+        f"de la Vallée Poussin at the Chebyshev reference: the rational of type [{m},{n}] "
+        f"levelled at the {ref.size} Chebyshev extreme points of [{lo:g}, {hi:g}] has error "
+        f"alternating in sign there with |error| >= lower ({how} evaluation of the stored "
+        f"coefficients), and its denominator has no real zero in [{lo:g}, {hi:g}]; so every "
+        f"rational of type [{m},{n}] whose denominator has no zero on [{lo:g}, {hi:g}] has error "
+        "there >= lower (no exchange step: the bound is within the gap shown of that "
+        "solution's own max error on the part)."
+    )
+    return r, Certificate("global", upper, lower, gap, detail, tuple(float(v) for v in ref))
+
+
 def _plain_best(
     target: object,
     weight: Weight,
@@ -84,13 +144,21 @@ def _plain_best(
     n: int,
     kinks: tuple[float, ...],
     thorough: bool,
+    needed: float,
 ) -> tuple[Rational | None, Certificate]:
     """The plain best approximation of type [m, n] on ``[lo, hi]`` and its certificate
     (``thorough``: differential correction too when the Chebyshev-reference Remez start gives no
-    valid bound)."""
+    valid bound). ``needed``: the bound that would make the safe fit global; when the levelled
+    solution at the Chebyshev reference already has a max error below it, no better plain
+    solution can reach it, and that solution's bound is returned without polishing."""
     inner = tuple(k for k in kinks if lo < k < hi)
     sym, shift = symmetry(target, weight, lo, hi, "plain", m, n)
     prob = Problem(target, weight, lo, hi, m, n, "plain", sym, inner, shift)
+    if n > 0:
+        cheap = _reference_bound(prob)
+        # Every plain bound on the part is <= the plain best error <= this solution's error.
+        if cheap is not None and cheap[1].upper < needed:
+            return cheap
     tried: list[tuple[Rational, Certificate]] = []
     if n > 0:
         st = chebyshev_start(prob, None)
@@ -142,6 +210,7 @@ def safe_lower_bound(
     kinks: tuple[float, ...] = (),
     *,
     thorough: bool = False,
+    needed: float = math.inf,
 ) -> list[SideBound]:
     """Return the plain certificates on the one-sided parts of ``[a, b]`` (see the module
     docstring): each valid ``lower`` is a lower bound on the best safe error on ``[a, b]``.
@@ -158,6 +227,10 @@ def safe_lower_bound(
             kink inside it, a defective optimum), run differential correction and the Remez
             polish too (0.1 s to 8 s more per part at [6,6], measured; off by default, so the
             bound costs about 0.3 s per safe fit at [6,6]).
+        needed: the bound that would make the caller's fit global (the safe fit's
+            ``upper * (1 - tight)``); on a part where even the plain best error is provably below
+            it, the cheap bound of the levelled solution at the Chebyshev reference is kept
+            (no exchange, no dense certificate: ~0.03 s a part instead of ~0.15-0.4 s).
 
     Examples:
         >>> from actfit.approx.weights import parse_weight
@@ -169,7 +242,7 @@ def safe_lower_bound(
     """
     out = []
     for lo, hi in one_sided_parts(a, b):
-        r, cert = _plain_best(target, weight, lo, hi, m, n, kinks, thorough)
+        r, cert = _plain_best(target, weight, lo, hi, m, n, kinks, thorough, needed)
         out.append(SideBound(lo, hi, cert, r))
     return out
 
