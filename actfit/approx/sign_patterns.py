@@ -5,7 +5,8 @@ correction (:func:`actfit.approx.exchange.solve`) runs with ``Q = c_0 + σ S`` a
 constraints ``σ S >= 0`` on the grid, for sign patterns taken from the plain optimum (``σ = +1``,
 ``-1``, ``sign(Q - 1)``, ``± sign(x)``); the best is kept (:func:`search`). This is a local search
 over the sign changes of ``S``: the result is the differential-correction optimum for the chosen
-pattern, reported as ``"local"``.
+pattern (or the plain optimum's start itself, when no pattern's optimum beats it), reported as
+``"local"``.
 
 References:
     I. Barrodale, M. J. D. Powell and F. D. K. Roberts, "The differential correction algorithm
@@ -116,9 +117,10 @@ def _member(prob: Problem, start: tuple[_Array, _Array], label: str) -> State:
 def search(prob: Problem, report: Progress) -> tuple[State, Rational]:
     """Return the best abs-form state over the sign patterns, and its rational.
 
-    The plain optimum (differential correction and Remez polish) supplies the patterns and a
-    start; each pattern is solved with the best error so far as its rival, so a pattern that
-    cannot win stops early (see :func:`~actfit.approx.exchange.solve`).
+    The plain optimum (:func:`_plain_start`) supplies the patterns and a start, and the start
+    itself, an abs-form member, is the first rival (:func:`_member`); each pattern is solved
+    with the best error so far as its rival, so a pattern that cannot win stops early (see
+    :func:`~actfit.approx.exchange.solve`).
 
     Raises:
         FitError: the best pattern's rational has no form with ``Q(0) = 1``.
