@@ -141,3 +141,11 @@ def test_abs_certificate_states_why_no_bound() -> None:
     fit = fit_minimax("tanh", (2, 2), (-1.0, 1.0), form="abs")
     assert fit.certificate.lower is None
     assert "zeros of B free" in fit.certificate.detail
+
+
+def test_a_zero_bound_is_not_attached() -> None:
+    # relu is 0 on [-3, 0] and x on [0, 3]: the plain class reproduces each side, the bound is 0.
+    fit = fit_minimax("relu", (4, 4), (-3.0, 3.0))
+    cert = fit.certificate
+    assert cert.status == "local" and cert.lower is None and cert.gap is None
+    assert "No positive lower bound" in cert.detail

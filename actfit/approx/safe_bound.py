@@ -280,6 +280,18 @@ def bound_safe(cert: Certificate, sides: list[SideBound], tight: float) -> Certi
             cert.points,
         )
     best = max(valid, key=lambda s: s.certificate.lower or 0.0)
+    if not best.certificate.lower:
+        # relu, leaky_relu, elu at high degree: each side is reproduced to rounding level by
+        # a plain rational, so the bound is 0, which says nothing: none is attached.
+        return Certificate(
+            cert.status, cert.upper, cert.lower, cert.gap,
+            cert.detail + ". No positive lower bound: the safe class restricted to each side "
+            "of 0 is a plain class, and the plain class reproduces the target to rounding level "
+            "on " + ", ".join(f"[{s.lo:g}, {s.hi:g}]" for s in valid)
+            + (" (no plain certificate on the other side)" if len(valid) < len(sides) else "")
+            + ", so the bound it gives is 0",
+            cert.points,
+        )
     lower = min(float(best.certificate.lower or 0.0), cert.upper)
     gap = (cert.upper - lower) / cert.upper if cert.upper > 0 else 0.0
     parts = ", ".join(
