@@ -14,8 +14,10 @@ would alternate at those points, so ``p* q - p q*``, of degree ``<= m + n - d``,
 ``m + n + 1 - d`` zeros and vanish: ``r* = r``.) The errors at the points are re-evaluated in
 40-digit arithmetic (``Target.mp``) on the exact binary values of the coefficients.
 
-The theorem needs the Haar-like class of the ``plain`` form; for ``safe`` and ``abs`` no lower
-bound is claimed and the status is ``"local"``.
+The theorem needs the Haar-like class of the ``plain`` form; for ``safe`` and ``abs``
+:func:`certify` claims no lower bound and the status is ``"local"``. The safe form gets one from
+the plain class on each side of 0 (:mod:`actfit.approx.safe_bound`); the abs form has none, for
+the reason the certificate states (the zeros of ``B`` in ``Q = 1 + |B|`` are free).
 
 References:
     Ch. J. de la Vallée Poussin, *Leçons sur l'approximation des fonctions d'une variable
@@ -38,7 +40,7 @@ from actfit.approx.metrics import max_error
 from actfit.approx.weights import Weight, parse_weight
 from actfit.rational import Rational
 
-__all__ = ["Certificate", "certify", "special_points", "with_bound"]
+__all__ = ["Certificate", "certify", "mp_errors", "special_points", "with_bound"]
 
 _Array = NDArray[np.float64]
 
@@ -109,8 +111,9 @@ def _degree(coeffs: _Array) -> int:
     return int(nz[-1]) if nz.size else -1
 
 
-def _mp_errors(target: Any, weight: Weight, rational: Rational, xs: _Array) -> _Array | None:
-    """Weighted errors ``w (f - r)`` at ``xs`` in 40-digit arithmetic (None without ``.mp``)."""
+def mp_errors(target: Any, weight: Weight, rational: Rational, xs: _Array) -> _Array | None:
+    """Weighted errors ``w (f - r)`` at ``xs`` in 40-digit arithmetic, on the exact binary values
+    of the stored coefficients (None when the target has no ``.mp``)."""
     if not hasattr(target, "mp"):
         return None
     import mpmath
@@ -165,7 +168,7 @@ def _resolution(
     (Higham, *Accuracy and Stability of Numerical Algorithms*, 2002, sec. 5.1)."""
     horner = _horner_bound(w, rational, dense)
     top = np.argsort(-np.abs(es))[:24]
-    exact = _mp_errors(target, w, rational, xs[top])
+    exact = mp_errors(target, w, rational, xs[top])
     text = (
         ". At float64 resolution: Horner's float64 running-error bound of the table is "
         f"{horner:.1e}"
@@ -246,7 +249,15 @@ def certify(
             "local optimum (from differential correction, which converges to the global "
             "optimum on its final grid in exact arithmetic"
             + (" for the chosen sign pattern of S" if rational.form == "abs" else "")
-            + "); no lower bound is claimed"
+            + ")"
+            + (
+                "; no lower bound is claimed: Q = 1 + |B(x)| has the real zeros of B free, so "
+                "there is no fixed subinterval on which every member of the class is a rational "
+                "function (as there is for the safe form, on each side of 0), and no "
+                "alternation theorem for the class on the range"
+                if rational.form == "abs"
+                else ""
+            )
         )
         return Certificate("local", upper, None, None, reason, tuple(float(v) for v in px))
     poles = [p for p in rational.real_poles() if a <= p <= b]
@@ -271,7 +282,7 @@ def certify(
             f"Vallée Poussin's bound needs (type [{m},{n}], defect d = {defect}); local optimum",
             tuple(float(v) for v in px),
         )
-    exact = _mp_errors(target, w, rational, px)
+    exact = mp_errors(target, w, rational, px)
     how = "float64"
     if exact is not None:
         if np.all(np.sign(exact) == np.sign(pe)):

@@ -21,10 +21,16 @@ returned with the best valid lower bound.
 *Certificates by form.* ``plain``: status ``"global"`` when the alternation condition holds:
 the fit is within ``gap`` of the best rational of type [m, n] whose denominator has no zero on
 the range; with ``pole_free`` the class is larger than the one optimised, so the bound stays
-valid. ``safe`` and ``abs``: these classes are not Haar-like and no such theorem applies; the
-result is the differential-correction optimum on the final grid (global on the grid for
-``safe`` in exact arithmetic, for the chosen sign pattern for ``abs``; the safe coefficients are
-bounded, 1e3 then 1e6 by continuation) and is reported as ``"local"``, without a lower bound.
+valid. ``safe`` and ``abs``: these classes are not Haar-like and no alternation theorem applies
+to them on the range; the result is the differential-correction optimum on the final grid
+(global on the grid for ``safe`` in exact arithmetic, for the chosen sign pattern for ``abs``;
+the safe coefficients are bounded, 1e3 then 1e6 by continuation). ``safe`` gets a *proven lower
+bound* all the same: on ``[a, 0]`` and ``[0, b]`` its denominator ``1 + sum c_k |x|^k`` is a
+polynomial without zero, so the plain certificate of the plain best fit on each side bounds the
+safe class (:mod:`actfit.approx.safe_bound`); the status is ``"global"`` when the gap is within
+the plain form's threshold, else ``"local"`` with the bound and the gap. ``abs`` has no lower
+bound (``Q = 1 + |B|`` has the zeros of ``B`` free, so no fixed part of the range carries a
+rational class) and is reported as ``"local"``, the reason in its certificate.
 
 References:
     E. Ya. Remez, "Sur le calcul effectif des polynomes d'approximation de Tchebichef", C. R.
@@ -69,6 +75,7 @@ from actfit.approx.q_floor import (
     q_ratio,
 )
 from actfit.approx.remez import chebyshev_start, polish
+from actfit.approx.safe_bound import bound_safe, safe_lower_bound
 from actfit.approx.sign_patterns import search
 from actfit.approx.weights import Weight, parse_weight
 from actfit.errors import FitError, FormError, ParameterError
@@ -191,6 +198,11 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
     good = cert is not None and cert.status == "global" and (cert.gap or 0.0) <= tight
     if prob.form != "plain" or good:
         assert rational is not None and cert is not None
+        if prob.form == "safe" and cert.status == "local":
+            # de la Vallée Poussin for the plain class on each side of 0 bounds the safe class.
+            sides = safe_lower_bound(prob.target, prob.weight, a, b, m, n, kinks,
+                                     needed=cert.upper * (1.0 - tight))
+            cert = bound_safe(cert, sides, tight)
         return state, rational, cert
     candidates = [] if rational is None else [(state, rational, cert)]
     certs = [] if cert is None else [cert]

@@ -26,7 +26,7 @@ from actfit.approx.extrema import alternant, error_extrema
 from actfit.approx.minimax_problem import Problem
 from actfit.options import Progress
 
-__all__ = ["chebyshev_start", "polish"]
+__all__ = ["chebyshev_reference", "chebyshev_start", "polish"]
 
 _Array = NDArray[np.float64]
 
@@ -131,6 +131,27 @@ def polish(prob: Problem, st: State, progress: Progress | None, label: str = "")
     return best
 
 
+def chebyshev_reference(prob: Problem) -> tuple[_Array, _Array, float, _Array] | None:
+    """The levelled solution at the ``m + n + 2`` Chebyshev extreme points of the (reduced)
+    range: ``(alpha, gamma, E, reference)``, or None when there is none with ``Q`` of one sign.
+
+    ``w (f - P/Q)`` equals ``±E`` with alternating signs at the reference, so ``|E|`` is a de la
+    Vallée Poussin lower bound on the best error once it is checked on the stored coefficients
+    (as :mod:`actfit.approx.safe_bound` does), without any exchange step.
+    """
+    lo, hi = prob.lo, prob.b
+    k = prob.num_index.size + prob.den_index.size
+    ref = 0.5 * (lo + hi) - 0.5 * (hi - lo) * np.cos(np.linspace(0.0, np.pi, k))
+    base_grid = continuum_grid(prob, lo, hi, np.zeros(0))
+    sol = _levelled(prob, ref, 1.0, 0.0, base_grid)
+    if sol is None:
+        sol = _levelled(prob, ref, -1.0, 0.0, base_grid)
+    if sol is None:
+        return None
+    alpha, gamma, level = sol
+    return alpha, gamma, level, ref
+
+
 def chebyshev_start(prob: Problem, progress: Progress | None, label: str = "") -> State | None:
     """Remez's second algorithm started from the Chebyshev reference (plain form), or None.
 
@@ -143,14 +164,11 @@ def chebyshev_start(prob: Problem, progress: Progress | None, label: str = "") -
     """
     lo, hi = prob.lo, prob.b
     k = prob.num_index.size + prob.den_index.size
-    ref = 0.5 * (lo + hi) - 0.5 * (hi - lo) * np.cos(np.linspace(0.0, np.pi, k))
-    base_grid = continuum_grid(prob, lo, hi, np.zeros(0))
-    sol = _levelled(prob, ref, 1.0, 0.0, base_grid)
-    if sol is None:
-        sol = _levelled(prob, ref, -1.0, 0.0, base_grid)
+    sol = chebyshev_reference(prob)
     if sol is None:
         return None
-    alpha, gamma, level = sol
+    alpha, gamma, level, ref = sol
+    base_grid = continuum_grid(prob, lo, hi, np.zeros(0))
     fixed = special_points(lo, hi, prob.kinks, prob.form)
     err = error_function(prob, alpha, gamma, np.ones_like)
     _xs, es, finite = error_extrema(err, np.union1d(base_grid, ref), fixed)
