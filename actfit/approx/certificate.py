@@ -332,8 +332,11 @@ def with_bound(cert: Certificate, other: Certificate | None) -> Certificate:
         return cert
     lower = min(other.lower, cert.upper)
     gap = (cert.upper - lower) / cert.upper if cert.upper > 0 else 0.0
+    # The other certificate's "at float64 resolution" sentence is about its own gap, not this
+    # fit's: leave it out so that the text does not call this fit's gap rounding.
+    theirs = other.detail.split(" At float64 resolution:")[0]
     detail = (
         f"lower bound from a second approximant of the same class (de la Vallée Poussin; "
-        f"{other.detail}) The returned fit's own check: {cert.detail}"
+        f"{theirs}) The returned fit's own check: {cert.detail}"
     )
     return Certificate("global", cert.upper, lower, gap, detail, other.points)

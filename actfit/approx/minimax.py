@@ -334,8 +334,9 @@ def fit_minimax(
         order: ``(m, n)``, numerator and denominator degrees (each ``0..12``).
         range: the interval ``(a, b)``.
         form: ``safe`` (default, as everywhere in actfit: pole-free by construction; its
-            certificate is "local"), ``plain`` (the certified form: de la Vallée Poussin lower
-            bound) or ``abs`` (aliases A, N, B).
+            lower bound comes from the plain class on each side of 0, "global" when it closes
+            the gap), ``plain`` (de la Vallée Poussin lower bound) or ``abs`` (aliases A, N,
+            B; "local").
         weight: ``uniform``, ``relative[:FLOOR]``, ``normal[:mu,sigma]``, an expression in
             ``x`` or a :class:`~actfit.approx.weights.Weight` (see
             :func:`~actfit.approx.weights.parse_weight`).
