@@ -471,6 +471,7 @@ def _markdown(doc: dict) -> str:
     s = doc["summary"]
     m = doc["machine"]
     sc = s["slowest_cell"]
+    mx_text = "n/a" if s["max_rel_diff"] is None else f"{s['max_rel_diff']:+.3e}"
     lines = [
         "# lsq grid: actfit `fit_lsq` vs an independent multi-start search",
         "",
@@ -483,7 +484,7 @@ def _markdown(doc: dict) -> str:
         "",
         f"**{s['cells']} cells, {s['worse']} worse than the independent search by more than "
         f"{doc['tolerance']:g} relative; max relative difference "
-        f"{s['max_rel_diff']:+.3e} (negative: actfit lower; the {s['rounding_level_cells']} "
+        f"{mx_text} (negative: actfit lower; the {s['rounding_level_cells']} "
         "cells where both are at rounding level, within 1e-12 of the target's norm, left out); "
         "slowest actfit cell "
         f"{s['slowest_time_s']:.2f} s ({sc['target']} [{sc['order'][0]},{sc['order'][1]}] on "
