@@ -32,6 +32,8 @@ several points and the best is kept (all starts and the winner are recorded in `
   a row bring no improvement (at least 24; hardtanh [4, 4] plain on [-3, 3] has an asymmetric
   optimum 5.8 % below the symmetric one every linearised start finds; the screened-out starts
   count in "best of N starts" but are not listed in ``starts``);
+* ``scaled-i`` (``abs``, ``n >= 5``): as ``random-i``, with ``S`` of one large common scale
+  (:func:`make_abs_scaled_draw`; srelu [8, 8] on [-3, 3]: 2.2 % below what the other starts find);
 * for ``safe``, where ``Q`` depends on ``c_k = |b_k|`` only, the problem is bound-constrained
   (``c >= 0``) and its optima often lie on faces (some ``c_k = 0``; gelu [5, 4] on [-3, 3] has
   ``b_1 = b_4 = 0``). LM on ``|θ|`` stalls at the kink such a face is for it, so the search
@@ -65,7 +67,7 @@ denominators shrunk towards ``Q = 1`` (factors 0.5, 0.2, 0.05, 0); only if those
 the best candidate with a pole returned (and :func:`actfit.fit.make_fit` raises
 :class:`~actfit.errors.PoleError` unless ``allow_poles``).
 
-Length: about 610 lines, 80 of them this description of the search; the search's stages (starts,
+Length: about 625 lines, 80 of them this description of the search; the search's stages (starts,
 random restarts, safe-form faces, the final polish) read best next to each other.
 
 References:

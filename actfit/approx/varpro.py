@@ -267,8 +267,6 @@ class VarPro:
         ``quick``: a short run (``6 (n + 1)`` evaluations, loose tolerances) that only tells
         whether a start leads anywhere promising.
         """
-        from scipy.optimize import least_squares
-
         theta0 = np.asarray(theta0, dtype=np.float64)
         if theta0.size == 0:
             return theta0, 1
@@ -278,22 +276,11 @@ class VarPro:
         nmax = (400 if tight else 6 if quick else 60) * (theta0.size + 1)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            res = least_squares(
-                self.residual,
-                theta0,
-                jac=self.jacobian,
-                method="lm",
-                ftol=tol,
-                xtol=tol,
-                gtol=tol,
-                max_nfev=nmax,
-                x_scale="jac",
-            )
-        theta = res.x
+            theta, status = _minpack_lm(self.residual, self.jacobian, theta0, tol, nmax)
         # LM returns its best point; guard against a worse one all the same.
         if self.cost(theta) > self.cost(theta0):
             theta = theta0
-        return theta, int(res.status)
+        return theta, status
 
     def polish_bounded(
         self, theta0: _Array, *, tight: bool = False, lower: _Array | None = None
@@ -338,6 +325,27 @@ class VarPro:
         if self.cost(theta) > self.cost(theta0):
             theta = theta0
         return theta, int(res.status)
+
+
+# MINPACK's info code -> scipy.optimize.least_squares' status (its FROM_MINPACK_TO_COMMON).
+_LM_STATUS = {0: -1, 1: 2, 2: 3, 3: 4, 4: 1, 5: 0}
+
+
+def _minpack_lm(fun: Any, jac: Any, x0: _Array, tol: float, nmax: int) -> tuple[_Array, int]:
+    """MINPACK ``lmder`` as ``least_squares(method="lm", x_scale="jac")`` calls it.
+
+    The same routine with the same arguments (``diag=None``: scaling from the Jacobian's column
+    norms; ``factor=100``), so the iterates are identical, but through
+    :func:`scipy.optimize.leastsq`: ``least_squares`` wraps the functions and evaluates the
+    Jacobian again at the end. Returns the final point and ``least_squares``' status code.
+    """
+    from scipy.optimize import leastsq
+
+    x, _, _, _, info = leastsq(
+        fun, x0, Dfun=jac, full_output=True, col_deriv=False, ftol=tol, xtol=tol, gtol=tol,
+        maxfev=nmax, factor=100.0, diag=None,
+    )
+    return np.asarray(x, dtype=np.float64), _LM_STATUS.get(int(info), 0)
 
 
 def make_varpro(grid: Grid, m: int, n: int, form: str) -> VarPro:
