@@ -431,6 +431,7 @@ def main(argv: list[str] | None = None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "jobs": args.jobs,
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
             "numpy": np.__version__,
             "scipy": scipy.__version__,
         },
@@ -480,7 +481,8 @@ def _markdown(doc: dict) -> str:
         f"Ranges {doc['ranges']}, orders {doc['orders']}, forms {doc['forms']}.",
         f"Independent search: {doc['independent_search']}. Scoring: {doc['scoring']}.",
         f"{m['platform']}, {m['cpus']} CPUs, {m['jobs']} jobs, Python {m['python']}, "
-        f"numpy {m['numpy']}, scipy {m['scipy']}.",
+        f"numpy {m['numpy']}, scipy {m['scipy']}, OpenBLAS threads "
+        f"{m.get('blas_threads', 'default')}.",
         "",
         f"**{s['cells']} cells, {s['worse']} worse than the independent search by more than "
         f"{doc['tolerance']:g} relative; max relative difference "
