@@ -18,9 +18,16 @@ Run from the repository root::
 
     python benchmarks/lsq_grid.py --jobs 2                      # the whole grid
     python benchmarks/lsq_grid.py --targets relu,gelu --jobs 2  # a subset
+    python benchmarks/lsq_grid.py --forms abs --merge           # rerun one form's cells
+    python benchmarks/lsq_grid.py --cells "abs/srelu/8:8/3" --merge   # rerun single cells
+    python benchmarks/lsq_grid.py --combine a.json,b.json       # combine result files
 
 Writes ``benchmarks/results/lsq-grid.json`` (every cell) and ``lsq-grid.md`` (the summary and the
-table).
+table); while it runs, ``lsq-grid.partial.json`` holds the cells done so far. With ``--merge``
+(or ``--combine``) a cell of the new run (or of a later file) replaces the one with the same
+form, order, range and target and every other cell is kept; each cell names the run that
+produced it (``run``; the runs, with their commits, are listed in ``runs``), and the summary and
+totals are recomputed from the cells kept.
 """
 
 from __future__ import annotations

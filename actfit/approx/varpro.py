@@ -33,6 +33,10 @@ in the sign of each ``θ_k``, so LM runs unconstrained and ``|θ_k|`` is returne
 the Jacobian. A zero of a ``plain`` ``Q`` at a node gives a huge residual, so LM steps do not
 cross one.
 
+Length: about 620 lines: the grid, the denominator models, the projected problem with its LM
+drivers, the Newton refiner and the safe form's faces and lower bound all work on the same
+projected residual and its QR factor, and read best together.
+
 References:
     G. H. Golub and V. Pereyra, "The differentiation of pseudo-inverses and nonlinear least
     squares problems whose variables separate", SIAM J. Numer. Anal. 10 (1973), 413–432.
