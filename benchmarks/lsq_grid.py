@@ -319,6 +319,7 @@ def merge(docs: list[dict]) -> dict:
     runs = []
     for d in docs:
         for run in d["runs"]:
+            run.setdefault("machine", d.get("machine", {}))
             if run["id"] not in {u["id"] for u in runs}:
                 runs.append(dict(run))
     for run in runs:
@@ -487,7 +488,7 @@ def _markdown(doc: dict) -> str:
         + (" (a subset of the registry)." if doc["subset"] else " (the whole registry)."),
         f"Ranges {doc['ranges']}, orders {doc['orders']}, forms {doc['forms']}.",
         f"Independent search: {doc['independent_search']}. Scoring: {doc['scoring']}.",
-        f"{m['platform']}, {m['cpus']} CPUs, {m['jobs']} jobs, Python {m['python']}, "
+        f"Latest run: {m['platform']}, {m['cpus']} CPUs, {m['jobs']} jobs, Python {m['python']}, "
         f"numpy {m['numpy']}, scipy {m['scipy']}, OpenBLAS threads "
         f"{m.get('blas_threads', 'default')}.",
         "",
@@ -509,6 +510,7 @@ def _markdown(doc: dict) -> str:
     runs = doc.get("runs", [])
     for i, run in enumerate(runs):
         wall, jobs = run.get("wall_time_s"), run.get("jobs")
+        threads = run.get("machine", {}).get("blas_threads", "default")
         what = run.get("cells") or (
             "all" if len(run["targets"]) == len(list_targets()) else ", ".join(run["targets"])
         )
@@ -516,7 +518,8 @@ def _markdown(doc: dict) -> str:
             f"| r{i + 1}: {run['id']} | {run['commit']} | {', '.join(run['forms'])} | "
             f"{' '.join(f'[{o[0]},{o[1]}]' for o in run['orders'])} | {what} | "
             f"{run.get('cells_kept', '')} | "
-            f"{run.get('note', '') if wall is None else f'{wall:.0f} s ({jobs} jobs)'} |"
+            f"{run.get('note', '') if wall is None else f'{wall:.0f} s'} ({jobs} jobs, OpenBLAS "
+            f"threads {threads}) |"
         )
     short = {run["id"]: f"r{i + 1}" for i, run in enumerate(runs)}
     lines += [
