@@ -18,9 +18,16 @@ Run from the repository root::
 
     python benchmarks/lsq_grid.py --jobs 2                      # the whole grid
     python benchmarks/lsq_grid.py --targets relu,gelu --jobs 2  # a subset
+    python benchmarks/lsq_grid.py --forms abs --merge           # rerun one form's cells
+    python benchmarks/lsq_grid.py --cells "abs/srelu/8:8/3" --merge   # rerun single cells
+    python benchmarks/lsq_grid.py --combine a.json,b.json       # combine result files
 
 Writes ``benchmarks/results/lsq-grid.json`` (every cell) and ``lsq-grid.md`` (the summary and the
-table).
+table); while it runs, ``lsq-grid.partial.json`` holds the cells done so far. With ``--merge``
+(or ``--combine``) a cell of the new run (or of a later file) replaces the one with the same
+form, order, range and target and every other cell is kept; each cell names the run that
+produced it (``run``; the runs, with their commits, are listed in ``runs``), and the summary and
+totals are recomputed from the cells kept.
 """
 
 from __future__ import annotations
@@ -249,44 +256,130 @@ def _from_json(v):
     return v
 
 
-def merge(paths: list[Path], out: Path, name: str) -> dict:
-    """Combine result files of parts of the grid (e.g. one per form) into one document."""
-    docs = [_from_json(json.loads(p.read_text())) for p in paths]
-    rows = [r for d in docs for r in d["results"]]
-    doc = dict(docs[0])
-    doc["forms"] = list(dict.fromkeys(f for d in docs for f in d["forms"]))
-    doc["targets"] = list(dict.fromkeys(t for d in docs for t in d["targets"]))
-    doc["subset"] = any(d["subset"] for d in docs)
+def _key(row: dict) -> tuple:
+    return (row["form"], tuple(row["order"]), tuple(row["range"]), row["target"])
+
+
+def _git_commit() -> str:
+    """The checkout's commit (``+dirty`` when actfit or the benchmarks have local changes)."""
+    import subprocess
+
+    def git(*a: str) -> str:
+        out = subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+
+    sha = git("rev-parse", "--short", "HEAD") or "unknown"
+    return sha + ("+dirty" if git("status", "--porcelain", "actfit", "benchmarks/lsq_grid.py")
+                  else "")
+
+
+def _legacy_runs(doc: dict) -> dict:
+    """Give a document from before runs were recorded its runs (one per part file)."""
+    if "runs" in doc:
+        return doc
+    parts = doc.get("parts") or [f"{doc.get('benchmark', 'lsq-grid')}.json"]
+    runs = []
+    for part in parts:
+        form = part.removesuffix(".json").rsplit("-", 1)[-1]
+        forms = [form] if form in FORMS else doc["forms"]
+        rows = [r for r in doc["results"] if r["form"] in forms]
+        rid = f"{part} (committed in 4f3b163)"
+        for r in rows:
+            r.setdefault("run", rid)
+        runs.append({
+            "id": rid,
+            "commit": "before 4f3b163",
+            "forms": forms,
+            "targets": list(dict.fromkeys(r["target"] for r in rows)),
+            "orders": doc["orders"],
+            "ranges": doc["ranges"],
+            "jobs": doc["machine"]["jobs"],
+            "wall_time_s": None,
+        })
+    doc["runs"] = runs
+    if len(parts) > 1:
+        runs[0]["note"] = f"the parts together took {doc['total_time_s']:.0f} s"
+    return doc
+
+
+def merge(docs: list[dict]) -> dict:
+    """Combine documents of parts of the grid: a later cell replaces an earlier one with the
+    same form, order, range and target; every cell keeps the id of the run that produced it,
+    and the summary, coverage and totals are recomputed from the cells kept."""
+    docs = [_legacy_runs(d) for d in docs]
+    cells: dict[tuple, dict] = {}
+    for d in docs:
+        for r in d["results"]:
+            cells[_key(r)] = r
+    rows = list(cells.values())
+    order = {f: i for i, f in enumerate(FORMS)}
+    rows.sort(key=lambda r: (order.get(r["form"], 9), ORDERS.index(tuple(r["order"]))
+                             if tuple(r["order"]) in ORDERS else 99, r["range"][1]))
+    doc = dict(docs[-1])
+    runs = []
+    for d in docs:
+        for run in d["runs"]:
+            run.setdefault("machine", d.get("machine", {}))
+            if run["id"] not in {u["id"] for u in runs}:
+                runs.append(dict(run))
+    for run in runs:
+        run["cells_kept"] = sum(r.get("run") == run["id"] for r in rows)
+    doc["runs"] = [u for u in runs if u["cells_kept"]]
+    doc["forms"] = [f for f in FORMS if any(r["form"] == f for r in rows)]
+    doc["targets"] = list(dict.fromkeys(r["target"] for d in docs for r in d["results"]))
+    doc["orders"] = [list(o) for o in ORDERS if any(tuple(r["order"]) == o for r in rows)]
+    doc["ranges"] = [list(g) for g in RANGES if any(tuple(r["range"]) == g for r in rows)]
+    everyone = {t.name for t in list_targets()}
+    doc["subset"] = any(
+        {r["target"] for r in rows if r["form"] == f} != everyone for f in doc["forms"]
+    )
     doc["summary"] = _summarise(rows)
-    doc["independent_search"] = _independent_text(rows[0].get("independent_starts", 32) - 2)
-    doc["total_time_s"] = sum(d["total_time_s"] for d in docs)
-    doc["parts"] = [p.name for p in paths]
+    doc["total_time_s"] = sum(r["time_s"] + r.get("independent_time_s", 0.0) for r in rows)
+    doc.pop("parts", None)
     doc["results"] = rows
+    return doc
+
+
+def _write(doc: dict, out: Path, name: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.json").write_text(json.dumps(_json_safe(doc), indent=1) + "\n")
     (out / f"{name}.md").write_text(_markdown(doc))
-    return doc
+
+
+def _load(path: Path) -> dict:
+    return _from_json(json.loads(path.read_text()))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default="", help="comma-separated subset (default: all)")
-    parser.add_argument("--forms", default=",".join(FORMS))
+    parser.add_argument("--forms", default=",".join(FORMS), help="e.g. abs (default: all three)")
     parser.add_argument("--orders", default="", help="e.g. 5:4,6:5 (default: the grid's)")
     parser.add_argument("--ranges", default="", help="e.g. 3,5 for [-3,3], [-5,5]")
+    parser.add_argument("--cells", default="", help="only these cells: form/target/m:n/R;...")
     parser.add_argument("--starts", type=int, default=30)
     parser.add_argument("--tol", type=float, default=1e-4)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", default="lsq-grid")
-    parser.add_argument("--merge", default="", help="comma-separated result files to combine")
+    parser.add_argument(
+        "--merge", action="store_true",
+        help="merge this run's cells into the existing OUT/NAME.json: cells with the same form, "
+        "order, range and target are replaced, the others kept (each cell names its run)",
+    )
+    parser.add_argument(
+        "--combine", default="",
+        help="no run: combine these result files (comma-separated, later cells win) into "
+        "OUT/NAME.json",
+    )
     args = parser.parse_args(argv)
-    if args.merge:
-        doc = merge([Path(p) for p in args.merge.split(",")], args.out, args.name)
+    if args.combine:
+        doc = merge([_load(Path(p)) for p in args.combine.split(",")])
+        _write(doc, args.out, args.name)
         print(json.dumps(_json_safe(doc["summary"]), indent=1))
         return 0
     names = [t.name for t in list_targets()]
-    subset = bool(args.targets)
-    if subset:
+    if args.targets:
         names = [t for t in args.targets.split(",") if t]
     forms = [f for f in args.forms.split(",") if f]
     orders = (
@@ -302,25 +395,37 @@ def main(argv: list[str] | None = None) -> int:
         for r in ranges
         for name in names
     ]
-    t_start = time.perf_counter()
-    rows = []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        for row in pool.map(run_cell, cells, chunksize=1):
-            rows.append(row)
-            print(
-                f"{row['form']:5s} {row['target']:12s} [{row['order'][0]},{row['order'][1]}] "
-                f"[{row['range'][0]:g},{row['range'][1]:g}] actfit {row['actfit_l2']:.6e} "
-                f"indep {row['independent_l2']:.6e} rel {row['rel_diff']:+.2e} "
-                f"{row['time_s']:.2f}s {row['status']}",
-                flush=True,
-            )
-    total = time.perf_counter() - t_start
+    if args.cells:
+        cells = []
+        for spec in args.cells.split(";"):
+            form, name, mn, rad = spec.strip().split("/")
+            order = tuple(int(v) for v in mn.split(":"))
+            cells.append((name, (-float(rad), float(rad)), order, form, args.starts, args.tol))
+        names = list(dict.fromkeys(c[0] for c in cells))
+        forms = list(dict.fromkeys(c[3] for c in cells))
+        orders = list(dict.fromkeys(c[2] for c in cells))
+        ranges = list(dict.fromkeys(c[1] for c in cells))
     import scipy
 
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    run = {
+        "id": f"{args.name}@{started}",
+        "commit": _git_commit(),
+        "started": started,
+        "forms": forms,
+        "targets": names,
+        "orders": [list(o) for o in orders],
+        "ranges": [list(r) for r in ranges],
+        "cells_run": len(cells),
+        "jobs": args.jobs,
+        "wall_time_s": None,
+    }
+    if args.cells:
+        run["cells"] = args.cells
     doc = {
         "benchmark": "lsq-grid",
         "targets": names,
-        "subset": subset,
+        "subset": bool(args.targets or args.cells),
         "ranges": [list(r) for r in ranges],
         "orders": [list(o) for o in orders],
         "forms": forms,
@@ -329,22 +434,45 @@ def main(argv: list[str] | None = None) -> int:
         "split at the target's kinks); abs: 16x32 per piece split also at 0 and the sign "
         "changes of S",
         "tolerance": args.tol,
-        "summary": _summarise(rows),
         "machine": {
             "platform": platform.platform(),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "jobs": args.jobs,
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
             "numpy": np.__version__,
             "scipy": scipy.__version__,
         },
-        "total_time_s": total,
-        "results": rows,
+        "runs": [run],
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps(_json_safe(doc), indent=1) + "\n")
-    (args.out / f"{args.name}.md").write_text(_markdown(doc))
-    print(f"wrote {args.out / (args.name + '.json')} ({total:.0f} s)")
+    # Written after every cell (under a .partial name), so a long run that is stopped keeps
+    # what it measured.
+    partial = f"{args.name}.partial"
+    t_start = time.perf_counter()
+    rows = []
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        for row in pool.map(run_cell, cells, chunksize=1):
+            row["run"] = run["id"]
+            rows.append(row)
+            print(
+                f"{row['form']:5s} {row['target']:12s} [{row['order'][0]},{row['order'][1]}] "
+                f"[{row['range'][0]:g},{row['range'][1]:g}] actfit {row['actfit_l2']:.6e} "
+                f"indep {row['independent_l2']:.6e} rel {row['rel_diff']:+.2e} "
+                f"{row['time_s']:.2f}s {row['status']}",
+                flush=True,
+            )
+            run["wall_time_s"] = time.perf_counter() - t_start
+            _write(merge([{**doc, "results": rows}]), args.out, partial)
+    total = time.perf_counter() - t_start
+    run["wall_time_s"] = total
+    new = merge([{**doc, "results": rows}])
+    target = args.out / f"{args.name}.json"
+    if args.merge and target.exists():
+        new = merge([_load(target), new])
+    _write(new, args.out, args.name)
+    for suffix in (".json", ".md"):
+        (args.out / f"{partial}{suffix}").unlink(missing_ok=True)
+    print(f"wrote {target} ({total:.0f} s)")
     return 0
 
 
@@ -352,6 +480,7 @@ def _markdown(doc: dict) -> str:
     s = doc["summary"]
     m = doc["machine"]
     sc = s["slowest_cell"]
+    mx_text = "n/a" if s["max_rel_diff"] is None else f"{s['max_rel_diff']:+.3e}"
     lines = [
         "# lsq grid: actfit `fit_lsq` vs an independent multi-start search",
         "",
@@ -359,17 +488,41 @@ def _markdown(doc: dict) -> str:
         + (" (a subset of the registry)." if doc["subset"] else " (the whole registry)."),
         f"Ranges {doc['ranges']}, orders {doc['orders']}, forms {doc['forms']}.",
         f"Independent search: {doc['independent_search']}. Scoring: {doc['scoring']}.",
-        f"{m['platform']}, {m['cpus']} CPUs, {m['jobs']} jobs, Python {m['python']}, "
-        f"numpy {m['numpy']}, scipy {m['scipy']}.",
+        f"Latest run: {m['platform']}, {m['cpus']} CPUs, {m['jobs']} jobs, Python {m['python']}, "
+        f"numpy {m['numpy']}, scipy {m['scipy']}, OpenBLAS threads "
+        f"{m.get('blas_threads', 'default')}.",
         "",
         f"**{s['cells']} cells, {s['worse']} worse than the independent search by more than "
         f"{doc['tolerance']:g} relative; max relative difference "
-        f"{s['max_rel_diff']:+.3e} (negative: actfit lower; the {s['rounding_level_cells']} "
+        f"{mx_text} (negative: actfit lower; the {s['rounding_level_cells']} "
         "cells where both are at rounding level, within 1e-12 of the target's norm, left out); "
         "slowest actfit cell "
         f"{s['slowest_time_s']:.2f} s ({sc['target']} [{sc['order'][0]},{sc['order'][1]}] on "
         f"[{sc['range'][0]:g}, {sc['range'][1]:g}], {sc['form']}).** Total "
-        f"{doc['total_time_s']:.0f} s.",
+        f"{doc['total_time_s']:.0f} s (actfit and the independent search, summed over the "
+        f"cells; actfit alone {s['total_actfit_time_s']:.0f} s).",
+        "",
+        "Runs that produced the cells (a later run's cell replaces an earlier one's):",
+        "",
+        "| run | commit | forms | orders | targets | cells kept | wall time |",
+        "|---|---|---|---|---|---:|---:|",
+    ]
+    runs = doc.get("runs", [])
+    for i, run in enumerate(runs):
+        wall, jobs = run.get("wall_time_s"), run.get("jobs")
+        threads = run.get("machine", {}).get("blas_threads", "default")
+        what = run.get("cells") or (
+            "all" if len(run["targets"]) == len(list_targets()) else ", ".join(run["targets"])
+        )
+        lines.append(
+            f"| r{i + 1}: {run['id']} | {run['commit']} | {', '.join(run['forms'])} | "
+            f"{' '.join(f'[{o[0]},{o[1]}]' for o in run['orders'])} | {what} | "
+            f"{run.get('cells_kept', '')} | "
+            f"{run.get('note', '') if wall is None else f'{wall:.0f} s'} ({jobs} jobs, OpenBLAS "
+            f"threads {threads}) |"
+        )
+    short = {run["id"]: f"r{i + 1}" for i, run in enumerate(runs)}
+    lines += [
         "",
         "| form | order | cells | worse | max rel. diff | slowest actfit time |",
         "|---|---|---:|---:|---:|---:|",
@@ -391,15 +544,16 @@ def _markdown(doc: dict) -> str:
         "settings state it):",
         "",
         "| form | order | range | target | actfit L2 | independent best L2 | rel. diff | time "
-        "| status | optimality |",
-        "|---|---|---|---|---:|---:|---:|---:|---|---|",
+        "| status | optimality | run |",
+        "|---|---|---|---|---:|---:|---:|---:|---|---|---|",
     ]
     for r in doc["results"]:
         lines.append(
             f"| {r['form']} | [{r['order'][0]},{r['order'][1]}] | [{r['range'][0]:g}, "
             f"{r['range'][1]:g}] | {r['target']} | {r['actfit_l2']:.6e} | "
             f"{r['independent_l2']:.6e} | {r['rel_diff']:+.2e} | {r['time_s']:.2f} s | "
-            f"{r['status']} | {r.get('optimality', '').split(':')[0]} |"
+            f"{r['status']} | {r.get('optimality', '').split(':')[0]} | "
+            f"{short.get(r.get('run'), '')} |"
         )
     lines.append("")
     return "\n".join(lines)

@@ -37,6 +37,7 @@ from actfit.approx.varpro import Grid, Model, eval_denominator_basis
 
 __all__ = [
     "make_abs_draw",
+    "make_abs_scaled_draw",
     "make_interp_start",
     "make_plain_draw",
     "make_signed_safe_starts",
@@ -193,6 +194,32 @@ def make_abs_draw(grid: Grid, n: int) -> Callable[[np.random.Generator], _Array]
             den = den / grid.radius ** np.arange(1, n + 1)
             return from_monomial_denominator("abs", grid, den)
         return rng.standard_normal(n) * math.exp(rng.normal(0.0, 1.5))
+
+    return draw
+
+
+def make_abs_scaled_draw(grid: Grid, n: int) -> Callable[[np.random.Generator], _Array]:
+    """Random ``abs`` starts: ``S(x) = λ Σ d_k (x/R)^k``, ``d_k ~ N(0, 1)``, ``λ = 10^U(1, 3.5)``.
+
+    One common scale for all coefficients, and a large one: the optima of kinked targets at
+    higher orders often have ``Q`` of order ``1e3`` at the ends of the range and ``≈ 1`` inside
+    (srelu [8, 8] on [-3, 3], L2 1.2054e-2 against 1.2330e-2 at the optimum every other start
+    finds). About 1 in 8 of these starts reaches that basin, against none in 40 of
+    :func:`make_abs_draw`'s, whose per-coefficient log-normal sizes rarely make such an ``S``.
+
+    Examples:
+        >>> from actfit.approx.varpro import make_grid
+        >>> from actfit.approx.weights import parse_weight
+        >>> from actfit.targets import get_target
+        >>> g = make_grid(get_target("tanh", {}), parse_weight("uniform"), -2.0, 2.0, (), 2, 8)
+        >>> make_abs_scaled_draw(g, 5)(np.random.default_rng(0)).shape
+        (5,)
+    """
+    powers = grid.radius ** np.arange(1, n + 1)
+
+    def draw(rng: np.random.Generator) -> _Array:
+        den = rng.standard_normal(n) * 10.0 ** rng.uniform(1.0, 3.5) / powers
+        return from_monomial_denominator("abs", grid, den)
 
     return draw
 

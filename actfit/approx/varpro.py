@@ -33,6 +33,10 @@ in the sign of each ``θ_k``, so LM runs unconstrained and ``|θ_k|`` is returne
 the Jacobian. A zero of a ``plain`` ``Q`` at a node gives a huge residual, so LM steps do not
 cross one.
 
+Length: about 620 lines: the grid, the denominator models, the projected problem with its LM
+drivers, the Newton refiner and the safe form's faces and lower bound all work on the same
+projected residual and its QR factor, and read best together.
+
 References:
     G. H. Golub and V. Pereyra, "The differentiation of pseudo-inverses and nonlinear least
     squares problems whose variables separate", SIAM J. Numer. Anal. 10 (1973), 413–432.
@@ -267,8 +271,6 @@ class VarPro:
         ``quick``: a short run (``6 (n + 1)`` evaluations, loose tolerances) that only tells
         whether a start leads anywhere promising.
         """
-        from scipy.optimize import least_squares
-
         theta0 = np.asarray(theta0, dtype=np.float64)
         if theta0.size == 0:
             return theta0, 1
@@ -278,22 +280,12 @@ class VarPro:
         nmax = (400 if tight else 6 if quick else 60) * (theta0.size + 1)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            res = least_squares(
-                self.residual,
-                theta0,
-                jac=self.jacobian,
-                method="lm",
-                ftol=tol,
-                xtol=tol,
-                gtol=tol,
-                max_nfev=nmax,
-                x_scale="jac",
-            )
-        theta = res.x
+            with _one_blas_thread():
+                theta, status = _minpack_lm(self.residual, self.jacobian, theta0, tol, nmax)
         # LM returns its best point; guard against a worse one all the same.
         if self.cost(theta) > self.cost(theta0):
             theta = theta0
-        return theta, int(res.status)
+        return theta, status
 
     def polish_bounded(
         self, theta0: _Array, *, tight: bool = False, lower: _Array | None = None
@@ -322,22 +314,69 @@ class VarPro:
         nmax = (400 if tight else 60) * (theta0.size + 1)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            res = least_squares(
-                self.residual,
-                theta0,
-                jac=self.jacobian,
-                bounds=(lo, np.inf),
-                method="trf",
-                ftol=tol,
-                xtol=tol,
-                gtol=tol,
-                max_nfev=nmax,
-                x_scale="jac",
-            )
+            with _one_blas_thread():
+                res = least_squares(
+                    self.residual,
+                    theta0,
+                    jac=self.jacobian,
+                    bounds=(lo, np.inf),
+                    method="trf",
+                    ftol=tol,
+                    xtol=tol,
+                    gtol=tol,
+                    max_nfev=nmax,
+                    x_scale="jac",
+                )
         theta = np.maximum(res.x, lo)
         if self.cost(theta) > self.cost(theta0):
             theta = theta0
         return theta, int(res.status)
+
+
+_BLAS: list[Any] = []  # the threadpoolctl controller, made on first use ([None]: unavailable)
+
+
+def _one_blas_thread() -> Any:
+    """A context in which OpenBLAS (numpy's, scipy's) runs on one thread.
+
+    The QR factors here are tall and thin (``~1e3 x 9``): OpenBLAS splits them over threads,
+    which on a loaded machine costs more than it gains, 12x on two busy cores (1080 x 9: 1.28 ms
+    threaded, 0.11 ms on one thread; hardtanh [8, 8] abs on [-8, 8] spent 16 of its 20 s in
+    ``qr``). threadpoolctl is optional: without it the context does nothing.
+    """
+    import contextlib
+
+    if not _BLAS:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS.append(ThreadpoolController())
+        except ImportError:  # pragma: no cover - threadpoolctl not installed
+            _BLAS.append(None)
+    if _BLAS[0] is None:  # pragma: no cover
+        return contextlib.nullcontext()
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
+# MINPACK's info code -> scipy.optimize.least_squares' status (its FROM_MINPACK_TO_COMMON).
+_LM_STATUS = {0: -1, 1: 2, 2: 3, 3: 4, 4: 1, 5: 0}
+
+
+def _minpack_lm(fun: Any, jac: Any, x0: _Array, tol: float, nmax: int) -> tuple[_Array, int]:
+    """MINPACK ``lmder`` as ``least_squares(method="lm", x_scale="jac")`` calls it.
+
+    The same routine with the same arguments (``diag=None``: scaling from the Jacobian's column
+    norms; ``factor=100``), so the iterates are identical, but through
+    :func:`scipy.optimize.leastsq`: ``least_squares`` wraps the functions and evaluates the
+    Jacobian again at the end. Returns the final point and ``least_squares``' status code.
+    """
+    from scipy.optimize import leastsq
+
+    x, _, _, _, info = leastsq(
+        fun, x0, Dfun=jac, full_output=True, col_deriv=False, ftol=tol, xtol=tol, gtol=tol,
+        maxfev=nmax, factor=100.0, diag=None,
+    )
+    return np.asarray(x, dtype=np.float64), _LM_STATUS.get(int(info), 0)
 
 
 def make_varpro(grid: Grid, m: int, n: int, form: str) -> VarPro:
@@ -428,6 +467,10 @@ class Refiner:
 
     def refine(self, theta: _Array, iterations: int = 6) -> tuple[_Array, int]:
         """Return the refined ``θ`` and the number of Newton steps taken (0: none helped)."""
+        with _one_blas_thread():
+            return self._refine(theta, iterations)
+
+    def _refine(self, theta: _Array, iterations: int) -> tuple[_Array, int]:
         n = theta.size
         if n == 0:
             return theta, 0
