@@ -10,6 +10,7 @@ module is the natural cut when it grows further.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -658,8 +659,18 @@ def fit_progress(
         label: what is fitted, e.g. ``minimax gelu [12,12] abs``.
         delay, first, interval: seconds, see above.
 
+    With the environment variable ``ACTFIT_PROGRESS=0`` nothing is shown (logs that must not
+    depend on timing, such as the README check).
+
     Yields a :data:`actfit.options.Progress` callback for the fitter's ``progress=``.
     """
+    if os.environ.get("ACTFIT_PROGRESS", "").strip() == "0":
+
+        def silent(stage: str, fraction: float) -> None:
+            return None
+
+        yield silent
+        return
     if not console.is_terminal:
         with _Heartbeat(console, label, first, interval) as beat:
 

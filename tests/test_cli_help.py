@@ -124,6 +124,15 @@ def test_fit_progress_prints_plain_lines_when_not_a_terminal() -> None:
     assert len(buf.getvalue().splitlines()) == n
 
 
+def test_fit_progress_is_off_with_actfit_progress_0(monkeypatch) -> None:
+    monkeypatch.setenv("ACTFIT_PROGRESS", "0")
+    console, buf = _plain_console()
+    with fit_progress(console, "minimax gelu [12,12] abs", first=0.0, interval=0.05) as report:
+        report("exchange round 3", 0.3)
+        time.sleep(0.2)
+    assert buf.getvalue() == ""
+
+
 def test_fit_progress_is_silent_for_short_fits() -> None:
     console, buf = _plain_console()
     with fit_progress(console, "lsq gelu [5,4] safe") as report:

@@ -123,6 +123,7 @@ def _env() -> dict[str, str]:
     env["TERM"] = "dumb"
     env.pop("FORCE_COLOR", None)
     env["NO_COLOR"] = "1"
+    env["ACTFIT_PROGRESS"] = "0"  # no timing-dependent progress lines in the compared output
     return env
 
 
