@@ -608,16 +608,29 @@ class _Heartbeat:
 
 
 @contextmanager
+def _progress_off() -> bool:
+    return os.environ.get("ACTFIT_PROGRESS", "").strip() == "0"
+
+
 def table_progress(
     console: Console, label: str = "table", *, first: float = 3.0, interval: float = 5.0
 ) -> Iterator[Callable[[int, int, str], None]]:
     """Show progress on ``console`` while a table is fitted: a bar with a fit count on a
     terminal, else a plain line every ``interval`` seconds (after ``first`` seconds).
 
+    Nothing is shown with ``ACTFIT_PROGRESS=0`` (as :func:`fit_progress`).
+
     Yields the ``progress(done, total, label)`` callback of :func:`actfit.batch.fit_table`.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    if _progress_off():
+
+        def silent(done: int, total: int, what: str) -> None:
+            return None
+
+        yield silent
+        return
     if not console.is_terminal:
         with _Heartbeat(console, label, first, interval) as beat:
 
@@ -664,7 +677,7 @@ def fit_progress(
 
     Yields a :data:`actfit.options.Progress` callback for the fitter's ``progress=``.
     """
-    if os.environ.get("ACTFIT_PROGRESS", "").strip() == "0":
+    if _progress_off():
 
         def silent(stage: str, fraction: float) -> None:
             return None
