@@ -607,11 +607,11 @@ class _Heartbeat:
         self._thread.join()
 
 
-@contextmanager
 def _progress_off() -> bool:
     return os.environ.get("ACTFIT_PROGRESS", "").strip() == "0"
 
 
+@contextmanager
 def table_progress(
     console: Console, label: str = "table", *, first: float = 3.0, interval: float = 5.0
 ) -> Iterator[Callable[[int, int, str], None]]:
