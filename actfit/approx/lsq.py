@@ -142,6 +142,7 @@ _MAX_RANDOM = 60
 # (a third of the nodes: an evaluation costs half; relu [5, 4] plain spends 580 of its 840
 # evaluations screening).
 _SCREEN_PANELS = 2
+_SCREEN_STEPS = 15  # ... by this many batched LM steps (VarPro.screen_many)
 _SAME = 1e-9  # relative cost change below which two optima count as the same
 _BOUND_MAX_N = 2  # safe: branch and bound for a lower bound up to this n (0.3 s at n = 2)
 _BOUND_CMAX = 1e4  # ... over 0 <= c_k <= _BOUND_CMAX in the scaled coordinates
@@ -349,13 +350,23 @@ def _random_restarts(
     svp = search.vp if screen_vp is None else screen_vp
     screen_best = best_cost if screen_vp is None or best is None else svp.cost(best.theta)
     since = 0
+    batch: _Array | None = None
+    if screen_vp is not None:
+        # The first ``least`` draws are always made: screen them in one batch.
+        batch, _ = svp.screen_many(np.array([draw(rng) for _ in range(least)]), _SCREEN_STEPS)
     for i in range(_MAX_RANDOM):
-        theta0 = draw(rng)
+        if batch is None:
+            theta0 = draw(rng)
+        elif i < batch.shape[0]:
+            theta0 = batch[i]
+        else:
+            theta0 = svp.screen_many(draw(rng)[None], _SCREEN_STEPS)[0][0]
         since += 1
         if screen:
             # A short LM run first: only the starts that lead near the best, into a basin not
             # seen yet, are polished fully.
-            theta0, _ = svp.polish(theta0, quick=True)
+            if batch is None:
+                theta0, _ = svp.polish(theta0, quick=True)
             passes = _passes_screen(search, svp, theta0, screen_best)
             if passes and screen_vp is not None:
                 # On the coarse rule a full run is cheap: many of the starts that pass the
