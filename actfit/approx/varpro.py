@@ -33,7 +33,7 @@ in the sign of each ``θ_k``, so LM runs unconstrained and ``|θ_k|`` is returne
 the Jacobian. A zero of a ``plain`` ``Q`` at a node gives a huge residual, so LM steps do not
 cross one.
 
-Length: about 620 lines: the grid, the denominator models, the projected problem with its LM
+Length: about 650 lines: the grid, the denominator models, the projected problem with its LM
 drivers, the Newton refiner and the safe form's faces and lower bound all work on the same
 projected residual and its QR factor, and read best together.
 
@@ -290,67 +290,6 @@ class VarPro:
         if self.cost(theta) > self.cost(theta0):
             theta = theta0
         return theta, status
-
-    def screen_many(self, thetas: _Array, iterations: int) -> tuple[_Array, _Array]:
-        """Short Levenberg–Marquardt runs from many ``plain`` starts at once (the rows).
-
-        The screening of random starts: each row takes ``iterations`` damped Gauss–Newton
-        steps (Marquardt's diagonal scaling, the damping divided by 3 after a step that lowers
-        the cost and multiplied by 4 after one that does not), all rows in one batch of array
-        operations (24 rows: about 9 µs per row and step instead of 40 µs for one MINPACK
-        evaluation, almost all of it per-call overhead). Returns the final rows and their costs
-        (``inf`` where a start was not finite).
-        """
-        if self.model.form != "plain":
-            raise ValueError("screen_many is for the plain form")
-        th = np.array(thetas, dtype=np.float64, copy=True)
-        basis, vnum, sw, y = self.model.basis, self.vnum, self.grid.sw, self.grid.y
-
-        def evaluate(tt: _Array) -> tuple[_Array, ...]:
-            with np.errstate(all="ignore"):
-                q = 1.0 + tt @ basis.T
-                u = np.linalg.qr((sw / q)[:, :, None] * vnum[None]).Q
-                yhat = np.einsum("bnk,bk->bn", u, np.einsum("bnk,n->bk", u, y))
-                r = y - yhat
-                cost = np.einsum("bn,bn->b", r, r)
-            bad = ~np.isfinite(cost) | np.any(q <= 0.0, axis=1)
-            cost[bad] = np.inf
-            return q, u, yhat, r, cost
-
-        with warnings.catch_warnings(), np.errstate(all="ignore"), _one_blas_thread():
-            warnings.simplefilter("ignore")
-            ok = np.all(np.isfinite(th), axis=1)
-            th[~ok] = 0.0
-            q, u, yhat, r, cost = evaluate(th)
-            cost[~ok] = np.inf
-            self.grid.nfev += th.shape[0]
-            live = np.isfinite(cost)
-            lam = np.full(th.shape[0], 1e-3)
-            eye = np.eye(th.shape[1])
-            for _ in range(iterations):
-                if not np.any(live):
-                    break
-                g = basis[None] / q[:, :, None]
-                x1 = g * yhat[:, :, None]
-                z = x1 - g * r[:, :, None]
-                jac = x1 - u @ (np.swapaxes(u, 1, 2) @ z)
-                jtj = np.swapaxes(jac, 1, 2) @ jac
-                grad = np.einsum("bnj,bn->bj", jac, r)
-                diag = np.maximum(np.einsum("bjj->bj", jtj), 1e-300)
-                mat = jtj + lam[:, None, None] * diag[:, :, None] * eye
-                step = -np.linalg.solve(mat, grad[:, :, None])[:, :, 0]
-                step[~live | ~np.all(np.isfinite(step), axis=1)] = 0.0
-                trial = th + step
-                q2, u2, yhat2, r2, cost2 = evaluate(trial)
-                self.grid.nfev += int(np.count_nonzero(live))
-                better = live & (cost2 < cost)
-                th[better], q[better], u[better] = trial[better], q2[better], u2[better]
-                yhat[better], r[better], cost[better] = yhat2[better], r2[better], cost2[better]
-                lam = np.where(better, np.maximum(lam / 3.0, 1e-12), lam * 4.0)
-                # A row whose damping has grown past any use has converged (or is stuck).
-                live &= lam < 1e12
-        th[~ok] = np.asarray(thetas, dtype=np.float64)[~ok]
-        return th, cost
 
     def polish_bounded(
         self, theta0: _Array, *, tight: bool = False, lower: _Array | None = None
