@@ -34,7 +34,8 @@ several points and the best is kept (all starts and the winner are recorded in `
   count in "best of N starts" but are not listed in ``starts``). For ``plain`` the short run is
   made on a rule of 2 panels per piece and, where it passes, followed by a full run on that
   rule before the test is repeated (most starts that pass the short run converge to a known
-  optimum); relu [5, 4] plain's random starts took 50 ms on the full rule and take 26 ms so,
+  optimum; the screening rule factors through LAPACK directly); relu [5, 4] plain's random
+  starts took 43 ms on the full rule and take 22 ms so,
   with every plain cell of the benchmark grid kept (a batched screening, 15 steps of a simple
   LM for all draws at once, was 4 ms faster but lost tsqrt_tanh [6, 5] on [-1, 1]);
 * ``scaled-i`` (``abs``, ``n >= 5``): as ``random-i``, with ``S`` of one large common scale
@@ -311,13 +312,16 @@ def _search(
         best = search.best()
     if form == "plain":
         # The plain form's optima on kinked targets can lie far from every linearised start.
+        screen_vp = None
+        if screen_grid is not None:
+            screen_vp = make_varpro(screen_grid, m, n, form, fast_qr=True)
         _random_restarts(
             search,
             make_plain_draw(grid, search.model.basis),
             _MIN_RANDOM_PLAIN,
             _PATIENCE_PLAIN,
             screen=True,
-            screen_vp=None if screen_grid is None else make_varpro(screen_grid, m, n, form),
+            screen_vp=screen_vp,
         )
         best = search.best()
     if best is not None:
