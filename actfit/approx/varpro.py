@@ -229,8 +229,8 @@ class VarPro:
             q, dq = self.model.q(theta)
             with np.errstate(all="ignore"):
                 if self._fast_qr:
+                    # rfac's lower part holds Householder vectors: numerator() takes the triangle.
                     u, rfac = _thin_qr((self.grid.sw / q)[:, None] * self._vnum_f)
-                    rfac = np.triu(rfac)
                 else:
                     u, rfac = np.linalg.qr((self.grid.sw / q)[:, None] * self.vnum)
                 c = u.T @ self.grid.y
@@ -264,7 +264,7 @@ class VarPro:
     def numerator(self, theta: _Array) -> _Array:
         """Return the optimal numerator coefficients (in the numerator basis) for ``θ``."""
         _, _, _, rfac, c, _, _ = self._eval(theta)
-        return np.linalg.solve(rfac, c) if rfac.size else np.zeros(0)
+        return np.linalg.solve(np.triu(rfac), c) if rfac.size else np.zeros(0)
 
     def cost(self, theta: _Array) -> float:
         """Return ``‖r(θ)‖²`` (``inf`` where it is not finite)."""
