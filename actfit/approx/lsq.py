@@ -35,7 +35,7 @@ several points and the best is kept (all starts and the winner are recorded in `
   made on a rule of 2 panels per piece and, where it passes, followed by a full run on that
   rule before the test is repeated (most starts that pass the short run converge to a known
   optimum; the screening rule factors through LAPACK directly); relu [5, 4] plain's random
-  starts took 43 ms on the full rule and take 22 ms so,
+  starts took about 43 ms on the full rule and take about 25 to 32 ms so (a shared machine),
   with every plain cell of the benchmark grid kept (a batched screening, 15 steps of a simple
   LM for all draws at once, was 4 ms faster but lost tsqrt_tanh [6, 5] on [-1, 1]);
 * ``scaled-i`` (``abs``, ``n >= 5``): as ``random-i``, with ``S`` of one large common scale
