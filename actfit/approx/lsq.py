@@ -34,7 +34,7 @@ several points and the best is kept (all starts and the winner are recorded in `
   count in "best of N starts" but are not listed in ``starts``). For ``plain`` the short run is
   made on a rule of 2 panels per piece and, where it passes, followed by a full run on that
   rule before the test is repeated (most starts that pass the short run converge to a known
-  optimum; the screening rule factors through LAPACK directly); relu [5, 4] plain's random
+  optimum; plain factors its QR through LAPACK directly); relu [5, 4] plain's random
   starts took about 43 ms on the full rule and take about 25 to 32 ms so (a shared machine),
   with every plain cell of the benchmark grid kept (a batched screening, 15 steps of a simple
   LM for all draws at once, was 4 ms faster but lost tsqrt_tanh [6, 5] on [-1, 1]);

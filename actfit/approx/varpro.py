@@ -214,8 +214,8 @@ class VarPro:
         self.grid = grid
         self.vnum = vnum
         self.model = model
-        # fast_qr: LAPACK directly (_thin_qr), for the plain form's screening runs only; the
-        # searches and polishes keep numpy's QR, whose rounding the recorded outputs have.
+        # fast_qr: LAPACK directly (_thin_qr), for the plain form; safe and abs keep numpy's
+        # QR, whose rounding their recorded outputs have.
         self._fast_qr = fast_qr
         self._vnum_f = np.asfortranarray(vnum)
         self._key: bytes | None = None
@@ -414,7 +414,7 @@ def _minpack_lm(fun: Any, jac: Any, x0: _Array, tol: float, nmax: int) -> tuple[
 def make_varpro(grid: Grid, m: int, n: int, form: str, fast_qr: bool = False) -> VarPro:
     """Return the projected problem of type [m, n] in ``form`` on ``grid`` (internal coordinates).
 
-    ``fast_qr``: factor through LAPACK directly (the plain screening runs; rounding differs).
+    ``fast_qr``: factor through LAPACK directly (the plain form; rounding differs slightly).
 
     Examples:
         >>> from actfit.approx.weights import parse_weight
