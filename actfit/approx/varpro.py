@@ -210,10 +210,14 @@ class VarPro:
     Kaufman's approximation.
     """
 
-    def __init__(self, grid: Grid, vnum: _Array, model: Model) -> None:
+    def __init__(self, grid: Grid, vnum: _Array, model: Model, fast_qr: bool = False) -> None:
         self.grid = grid
         self.vnum = vnum
         self.model = model
+        # fast_qr: LAPACK directly (_thin_qr), for the plain form; safe and abs keep numpy's
+        # QR, whose rounding their recorded outputs have.
+        self._fast_qr = fast_qr
+        self._vnum_f = np.asfortranarray(vnum)
         self._key: bytes | None = None
         self._state: tuple[_Array, ...] = ()
 
@@ -224,8 +228,11 @@ class VarPro:
             self.grid.nfev += 1
             q, dq = self.model.q(theta)
             with np.errstate(all="ignore"):
-                amat = (self.grid.sw / q)[:, None] * self.vnum
-                u, rfac = np.linalg.qr(amat)
+                if self._fast_qr:
+                    # rfac's lower part holds Householder vectors: numerator() takes the triangle.
+                    u, rfac = _thin_qr((self.grid.sw / q)[:, None] * self._vnum_f)
+                else:
+                    u, rfac = np.linalg.qr((self.grid.sw / q)[:, None] * self.vnum)
                 c = u.T @ self.grid.y
                 yhat = u @ c
                 r = self.grid.y - yhat
@@ -236,7 +243,9 @@ class VarPro:
     def residual(self, theta: _Array) -> _Array:
         """Return the projected residual at ``θ`` (finite: non-finite entries read ``1e150``)."""
         r = self._eval(theta)[6]
-        if not np.all(np.isfinite(r)):
+        # One dot product instead of an elementwise test (this runs at every LM evaluation):
+        # ``r @ r`` is finite whenever every entry is; an overflow only costs the np.where.
+        if not math.isfinite(float(r @ r)):
             # A zero of Q at a node (plain form): a huge, finite residual keeps LM away.
             return np.where(np.isfinite(r), r, 1e150)
         return r
@@ -248,14 +257,14 @@ class VarPro:
             g = dq / q[:, None]
             x1 = g * yhat[:, None]
             jac = x1 - u @ (u.T @ x1) + u @ (u.T @ (g * r[:, None]))
-        if not np.all(np.isfinite(jac)):
+        if not math.isfinite(float(np.sum(jac))):  # as in residual: one reduction
             jac = np.nan_to_num(jac, nan=0.0, posinf=1e150, neginf=-1e150)
         return jac
 
     def numerator(self, theta: _Array) -> _Array:
         """Return the optimal numerator coefficients (in the numerator basis) for ``θ``."""
         _, _, _, rfac, c, _, _ = self._eval(theta)
-        return np.linalg.solve(rfac, c) if rfac.size else np.zeros(0)
+        return np.linalg.solve(np.triu(rfac), c) if rfac.size else np.zeros(0)
 
     def cost(self, theta: _Array) -> float:
         """Return ``‖r(θ)‖²`` (``inf`` where it is not finite)."""
@@ -333,6 +342,29 @@ class VarPro:
         return theta, int(res.status)
 
 
+def _thin_qr(amat: _Array) -> tuple[_Array, _Array]:
+    """The thin QR factor ``U`` of a tall ``amat`` and the top rows of the factored matrix.
+
+    LAPACK ``dgeqrf`` + ``dorgqr``, as :func:`numpy.linalg.qr` calls them, without its per-call
+    workspace queries and checks: 7 µs instead of 21 µs for 60 x 6 (a residual evaluation on
+    the plain form's screening rule of tanh [5, 4], 40 x 6: 31 µs instead of 37 µs). The upper
+    triangle of the second result is ``R``.
+    """
+    rows, cols = amat.shape
+    if cols == 0 or rows < cols:
+        return np.linalg.qr(amat)
+    if not _LAPACK:
+        from scipy.linalg import lapack
+
+        _LAPACK.extend([lapack.dgeqrf, lapack.dorgqr])
+    geqrf, orgqr = _LAPACK
+    lwork = 64 * cols
+    qr, tau, _, _ = geqrf(amat, lwork=lwork, overwrite_a=True)
+    u, _, _ = orgqr(qr, tau, lwork=lwork, overwrite_a=False)
+    return u, qr[:cols]
+
+
+_LAPACK: list[Any] = []  # scipy's dgeqrf, dorgqr, loaded on first use
 _BLAS: list[Any] = []  # the threadpoolctl controller, made on first use ([None]: unavailable)
 
 
@@ -379,8 +411,10 @@ def _minpack_lm(fun: Any, jac: Any, x0: _Array, tol: float, nmax: int) -> tuple[
     return np.asarray(x, dtype=np.float64), _LM_STATUS.get(int(info), 0)
 
 
-def make_varpro(grid: Grid, m: int, n: int, form: str) -> VarPro:
+def make_varpro(grid: Grid, m: int, n: int, form: str, fast_qr: bool = False) -> VarPro:
     """Return the projected problem of type [m, n] in ``form`` on ``grid`` (internal coordinates).
+
+    ``fast_qr``: factor through LAPACK directly (the plain form; rounding differs slightly).
 
     Examples:
         >>> from actfit.approx.weights import parse_weight
@@ -392,7 +426,7 @@ def make_varpro(grid: Grid, m: int, n: int, form: str) -> VarPro:
     """
     vnum = _cheb.chebvander(grid.t, m)
     basis = eval_denominator_basis(form, grid, grid.x, grid.t, n)
-    return VarPro(grid, vnum, Model(form, basis))
+    return VarPro(grid, vnum, Model(form, basis), fast_qr)
 
 
 # ------------------------------------------------------------------------------------------------
