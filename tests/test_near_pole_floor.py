@@ -87,15 +87,19 @@ def test_float64_tables_are_judged_by_float64() -> None:
 
 
 def test_lsq_plain_is_bounded_and_reports_the_cost() -> None:
-    free = fit_lsq("softsign", (6, 6), (0.0, 4.0), form="plain", allow_poles=True)
+    # hardswish [4,4] on [0,4]: the free L2 optimum (3.72e-3) may lose 4.3 of float32's 7.2
+    # digits. (A case whose L2 is at rounding level, such as softsign [6,6], is no test: which
+    # start wins there is rounding noise.)
+    free = fit_lsq("hardswish", (4, 4), (0.0, 4.0), form="plain", allow_poles=True)
     assert _f32(free).warns
     assert any(n.startswith("allow_poles") for n in free.settings["notes"])
-    fit = fit_lsq("softsign", (6, 6), (0.0, 4.0), form="plain")
+    fit = fit_lsq("hardswish", (4, 4), (0.0, 4.0), form="plain")
     assert not _f32(fit).warns
     qb = fit.settings["q_bound"]
     assert qb["digits_lost_without"] > WARN_FRACTION * _f32(fit).digits > qb["digits_lost_with"]
+    assert qb["digits_lost_with"] == pytest.approx(_f32(fit).digits_lost)
+    assert qb["l2_error_without"] == pytest.approx(free.errors.l2, rel=1e-9)
     assert qb["l2_error_with"] >= qb["l2_error_without"]
-    assert qb["max_error_with"] < 1e-8
     assert fit.settings["l2_error"] == qb["l2_error_with"]
 
 
