@@ -44,10 +44,8 @@ def _horner32(coeffs: np.ndarray, x: np.float32) -> np.float32:
 
 
 @pytest.fixture(scope="module")
-def hardswish():
-    from actfit.approx.minimax import fit_minimax
-
-    return fit_minimax("hardswish", (8, 8), (0, 4), form="plain", allow_poles=True)
+def hardswish(hardswish_near_pole):
+    return hardswish_near_pole
 
 
 def test_hardswish_near_pole_is_reported(hardswish) -> None:
