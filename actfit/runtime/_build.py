@@ -221,10 +221,11 @@ def _build() -> BuildResult:
     name = "actfit_rational_" + variant
     library = build_dir / f"{name}.so"
     # The cache key covers the sources' bytes and the flags, but ninja also compares mtimes: a
-    # checkout that touches the sources rebuilds an existing library. Only an unchanged
-    # library counts as a cached load.
+    # fresh checkout (sources newer than the library) rebuilds an existing library. Predict it
+    # as ninja does, so that the message is printed; an unchanged library is a cached load.
     before = library.stat().st_mtime_ns if library.is_file() else None
-    cached = before is not None
+    stale = before is not None and any(f.stat().st_mtime_ns > before for f in files)
+    cached = before is not None and not stale
     verbose = os.environ.get("ACTFIT_BUILD_VERBOSE", "") == "1"
     if not cached:
         print(BUILD_MESSAGE, file=sys.stderr, flush=True)
