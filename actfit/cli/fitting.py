@@ -64,6 +64,16 @@ _TAIL_TEXT = (
     "The report gives the cost: the error on the range with and without the tail."
 )
 TailOpt = Annotated[str, typer.Option("--tail", metavar="TAIL", help=_TAIL_TEXT)]
+DtypeOpt = Annotated[
+    str,
+    typer.Option(
+        "--dtype",
+        metavar="DTYPE",
+        help="plain form: the dtype the table is meant for (float64, float32, float16, "
+        "bfloat16); a table that may lose more than half of its digits there is refitted with a "
+        "bound on its rounding (the report gives the cost; --allow-poles: not).",
+    ),
+]
 
 
 def _check_prove(prove_it: bool, weight: str) -> None:
@@ -167,16 +177,7 @@ def lsq_cmd(
         ),
     ] = "uniform",
     tail: TailOpt = "free",
-    dtype: Annotated[
-        str,
-        typer.Option(
-            "--dtype",
-            metavar="DTYPE",
-            help="plain form: the dtype the table is meant for (float64, float32, float16, "
-            "bfloat16); a table that may lose more than half of its digits there is refitted "
-            "with a bound on its rounding (the report gives the cost; --allow-poles: not).",
-        ),
-    ] = "float32",
+    dtype: DtypeOpt = "float32",
     coeffs: CoeffsOpt = "float64",
     prove_it: ProveOpt = False,
     sigma: SigmaOpt = 1.0,
@@ -271,16 +272,7 @@ def minimax_cmd(
             help="plain form: require Q > 0 on the whole real line (a constraint).",
         ),
     ] = False,
-    dtype: Annotated[
-        str,
-        typer.Option(
-            "--dtype",
-            metavar="DTYPE",
-            help="plain form: the dtype the table is meant for (float64, float32, float16, "
-            "bfloat16); a table that may lose more than half of its digits there is refitted "
-            "with a constraint on Q (the report gives the cost; --allow-poles: not).",
-        ),
-    ] = "float32",
+    dtype: DtypeOpt = "float32",
     min_q: Annotated[
         float | None,
         typer.Option(
