@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test fuzz lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/actfit build-ops
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+## The Hypothesis tests with freshly drawn examples (`make test` draws a fixed sequence).
+fuzz: $(STAMP)
+	ACTFIT_HYPOTHESIS=explore $(BIN)/python -m pytest -q -p no:cacheprovider -m hypothesis
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -148,14 +148,20 @@ def test_plain_without_a_pole_free_candidate_names_the_safe_form(monkeypatch) ->
     slope=st.floats(-2.0, 2.0),
     seed=st.integers(0, 2**16),
 )
+@example(form="abs", slope=0.0, seed=8350)  # a CI failure: B = 0 next to a node
+@example(form="abs", slope=0.5, seed=1)
 def test_match_jacobian_is_the_derivative_of_its_residual(form, slope, seed) -> None:
     """The Golub-Pereyra Jacobian with the known part, against central differences."""
     target = as_target("gelu", {})
     grid = make_grid(target, parse_weight("uniform"), -R, R, (0.0,), 2, 10)
     problem = lsq_tail._Problem(make_varpro(grid, 4, 3, form), form, 4, 3, slope)
     theta = np.random.default_rng(seed).uniform(0.02, 0.1, 3)  # |S| <= 0.6: Q > 0 (plain)
-    jac = problem.jacobian(theta)
     h = 1e-6
+    # abs: Q = 1 + |B| has a kink where B = 0; a central difference across it is not the
+    # derivative (seed 8350 puts a zero of B 6e-8 from a node), so keep |B| >> h there.
+    q = problem.vp.model.q(theta)[0]
+    assume(form != "abs" or float(np.min(np.abs(q - 1.0))) > 1e3 * h)
+    jac = problem.jacobian(theta)
     for j in range(3):
         e = np.zeros(3)
         e[j] = h
