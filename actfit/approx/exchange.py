@@ -251,6 +251,14 @@ def solve(
         grid = np.union1d(grid, new)
         psi, phi, f, w = data(grid)
         cons, cons_lower = constraint_rows(phi)
+        if equalities is None and not np.all(phi @ gamma > 0):
+            # A zero of Q between the old grid points is now on the grid: differential
+            # correction needs Q > 0 there, so it restarts from Q = 1 (it converges from any
+            # start; elu [12,12] on [-3,3] in the barycentric basis).
+            gamma = prob.unit_gamma()
+            q = phi @ gamma
+            alpha = (np.linalg.lstsq(psi * (w / q)[:, None], w * f, rcond=None)[0]
+                     if psi.shape[1] else np.zeros(0))
     return State(
         alpha,
         gamma,

@@ -40,6 +40,7 @@ import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 from numpy.typing import NDArray
 
+from actfit.approx import barycentric
 from actfit.approx.chebyshev import cheb_to_monomial
 from actfit.approx.weights import Weight
 from actfit.errors import FitError
@@ -82,6 +83,9 @@ class Problem:
     kinks: tuple[float, ...]
     shift: tuple[float, float] = (0.0, 0.0)  # fit f - (s0 + s1 x); P gets (s0 + s1 x) Q back
     safe_bound: float = SAFE_START_BOUND
+    # plain, m == n, sym 0 only: the barycentric basis on these support points instead of
+    # Chebyshev (:mod:`actfit.approx.barycentric`); () for Chebyshev.
+    support: tuple[float, ...] = ()
 
     @property
     def lo(self) -> float:
@@ -104,6 +108,8 @@ class Problem:
 
     @property
     def num_index(self) -> _Array:
+        if self.support:
+            return np.arange(len(self.support))
         k = np.arange(self.m + 1)
         if self.sym == 1:
             return k[k % 2 == 0]
@@ -113,15 +119,21 @@ class Problem:
 
     @property
     def den_index(self) -> _Array:
+        if self.support:
+            return np.arange(len(self.support))
         k = np.arange(self.n + 1)
         if self.sym and self.form == "plain":
             return k[k % 2 == 0]
         return k
 
     def psi(self, x: _Array) -> _Array:
+        if self.support:
+            return barycentric.basis(x, self.support)
         return _cheb.chebvander(self.t(x), self.m)[:, self.num_index]
 
     def phi(self, x: _Array, sign: _Array | None = None) -> _Array:
+        if self.support:
+            return barycentric.denominator_basis(x, self.support)
         if self.form == "plain":
             return _cheb.chebvander(self.t(x), self.n)[:, self.den_index]
         if self.form == "safe":
@@ -141,9 +153,13 @@ class Problem:
         and ``0 <= c_k <= 1e3``. abs: ``c_0 = 1`` and ``|S coefficients| <= 1e3``. Fixing one
         coefficient instead of only boxing them all removes the scaling direction ``(P, Q) ->
         t (P, Q)``, which otherwise makes the LPs near-singular when the error is small.
+        Barycentric (``support``): ``Σ b_j = 1`` and then ``0 <= b_j <= 1`` for every ``Q > 0``
+        (:mod:`actfit.approx.barycentric`).
         """
         k = self.den_index.size
-        if self.form == "plain":
+        if self.support:
+            lower, upper = np.zeros(k), np.ones(k)
+        elif self.form == "plain":
             lower, upper = np.full(k, -4.0), np.full(k, 4.0)
         elif self.form == "safe":
             lower, upper = np.zeros(k), np.full(k, self.safe_bound)
@@ -153,7 +169,11 @@ class Problem:
         return lower, upper
 
     def unit_gamma(self) -> _Array:
-        g = np.zeros(self.den_index.size)
+        """The start ``Q = 1`` (barycentric: Berrut's ``b_j = 1 / (n + 1)``, pole-free)."""
+        if self.support:
+            g = np.full(len(self.support), 1.0 / len(self.support))
+        else:
+            g = np.zeros(self.den_index.size)
         g[0] = 1.0
         return g
 
