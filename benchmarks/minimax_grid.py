@@ -23,7 +23,10 @@ tanh, sigmoid on [-1,1], [-3,3], [-8,8], [0,4] at [6,6] and [8,8], plus [12,12] 
 tanh on [-3,3]. ``--quick`` keeps [8,8] on [-3,3] only.
 
 Run with ``nice -n 10 .venv/bin/python benchmarks/minimax_grid.py [--quick] [--jobs 1]
-[--no-brasil] [--out DIR]``; results go to ``benchmarks/results/minimax-grid.json`` and ``.md``.
+[--no-brasil] [--out DIR] [--cells TARGET:A,B:M,N ...]``; results go to
+``benchmarks/results/minimax-grid.json`` and ``.md``. ``--cells`` runs only the cells given
+(e.g. ``--cells relu:-3,3:12,12 elu:-3,3:12,12``; best with ``--out`` elsewhere, since the
+results files are the whole grid's).
 """
 
 from __future__ import annotations
@@ -208,6 +211,14 @@ def _fmt(v, spec: str) -> str:
     return "" if v is None else format(v, spec)
 
 
+def _parse_cell(spec: str) -> tuple[str, tuple[float, float], tuple[int, int]]:
+    """``"relu:-3,3:12,12"`` -> ``("relu", (-3.0, 3.0), (12, 12))``."""
+    name, rng, order = spec.split(":")
+    a, b = (float(v) for v in rng.split(","))
+    m, n = (int(v) for v in order.split(","))
+    return name, (a, b), (m, n)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
@@ -215,6 +226,8 @@ def main() -> None:
     ap.add_argument("--render", action="store_true", help="rewrite the .md from the .json")
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (1: in this one)")
     ap.add_argument("--no-brasil", action="store_true", help="skip the BRASIL column")
+    ap.add_argument("--cells", nargs="+", metavar="TARGET:A,B:M,N",
+                    help="only these cells, e.g. relu:-3,3:12,12")
     args = ap.parse_args()
     if args.render:
         doc = json.loads((Path(args.out) / "minimax-grid.json").read_text())
@@ -226,6 +239,8 @@ def main() -> None:
     cells += list(EXTRA)
     if args.quick:
         cells = [(t, (-3.0, 3.0), (8, 8)) for t in TARGETS]
+    if args.cells:
+        cells = [_parse_cell(spec) for spec in args.cells]
     started = time.perf_counter()
     rows = []
     tasks = [(name, rng, order, not args.no_brasil) for name, rng, order in cells]
