@@ -15,6 +15,14 @@ Forms
   (:mod:`actfit.approx.sign_patterns`): :meth:`Problem.phi` gives the columns ``[1, σ (T_k(t) -
   T_k(t0))]``, ``t0`` the image of ``x = 0``.
 
+Barycentric basis
+-----------------
+With ``support`` set (plain, type [n, n], no symmetry), numerator and denominator are in the
+barycentric basis on those ``n + 1`` points instead (:mod:`actfit.approx.barycentric`), with
+``Σ b_j = 1`` as the normalisation: the representation that keeps the clustered poles of
+kinked targets at high degree representable (Filip, Nakatsukasa, Trefethen and Beckermann
+2018). :func:`actfit.approx.barycentric.to_monomial` converts it, not :func:`to_rational`.
+
 Symmetry
 --------
 For an even (odd) target on a symmetric range with a symmetric weight the best plain
@@ -28,6 +36,9 @@ way when the class is invariant under the reflection (``n <= m``, resp. ``n + 1 
 References:
     N. I. Achieser, *Theory of Approximation*, Ungar (1956), sec. 2.11 (uniqueness of the best
     rational approximation).
+    S.-I. Filip, Y. Nakatsukasa, L. N. Trefethen and B. Beckermann, "Rational minimax
+    approximation via adaptive barycentric representations", SIAM J. Sci. Comput. 40 (2018),
+    A2427–A2455.
 """
 
 from __future__ import annotations
