@@ -7,7 +7,8 @@ certificate's points, evaluated in mpmath, alternate and are >= the claimed lowe
 the levelled solution at those points (Newton in 50 digits on ``f Q - P = ±E Q``, monomial
 basis, its own code) gives ``|E|``, itself a de la Vallée Poussin lower bound, between the
 certificate's bounds. The barycentric representation's pieces are checked on their own:
-bounded rows, Berrut's pole-free start, and the exact conversion to monomials.
+bounded rows, Berrut's pole-free start, and the exact conversion to monomials. |x| at [12,12]
+(the even reduction, in s = x^2) must match baryrat's BRASIL on sqrt(s) [6,6].
 """
 
 from __future__ import annotations
@@ -114,6 +115,21 @@ def test_relu_error_scales_with_the_range(relu_10_10) -> None:
     assert abs(eight.certificate.upper - 8.0 * one.certificate.upper) <= (
         1e-6 * eight.certificate.upper
     )
+
+
+# E_{6,6}(sqrt(s), [0, 1]) = E_{12,12}(|x|, [-1, 1]) by baryrat's BRASIL (converged, tol 1e-8,
+# its error measured on 200001 geometric points): an independent code and representation.
+_ABS_12_12 = 1.0747116288614087e-4
+
+
+def test_abs_12_12_matches_brasil() -> None:
+    """The even reduction in s = x^2 with the barycentric basis: |x| at [12,12], where the
+    Chebyshev basis stopped at 2.41e-4 ("local")."""
+    fit = fit_minimax("abs", (12, 12), (-1.0, 1.0), form="plain", allow_poles=True)
+    cert = fit.certificate
+    assert cert.status == "global" and cert.gap is not None and cert.gap <= 1e-6
+    assert cert.lower <= _ABS_12_12 * (1 + 1e-6)
+    assert abs(cert.upper - _ABS_12_12) <= 1e-6 * _ABS_12_12
 
 
 _SUPPORT = st.lists(st.floats(-1.0, 1.0, allow_nan=False), min_size=3, max_size=9, unique=True)

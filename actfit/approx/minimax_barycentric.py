@@ -7,9 +7,10 @@ numerator and denominator in the barycentric basis of :mod:`actfit.approx.baryce
 support points graded toward the target's kink. That basis keeps the clustered poles and
 zeros of kinked targets at high degree representable (Filip, Nakatsukasa, Trefethen and
 Beckermann 2018): relu [12,12] on [-3,3] is certified at 2.0131e-4 (gap 3e-9) in about 1 s,
-where the Chebyshev basis stopped at 4.77e-4, "local". Only for type [n, n] on the full range
-(no symmetry reduction): the barycentric form with ``n + 1`` support points is exactly that
-class.
+where the Chebyshev basis stopped at 4.77e-4, "local". Only for type [n, n]: on the full range
+(no symmetry reduction) the barycentric form with ``n + 1`` support points is exactly that
+class; for an even target (abs) with ``n`` even, the even members of [n, n] are the type
+[n/2, n/2] rationals in ``s = x^2``, on ``n/2 + 1`` support points in ``s``.
 
 References:
     S.-I. Filip, Y. Nakatsukasa, L. N. Trefethen and B. Beckermann, "Rational minimax
@@ -41,7 +42,9 @@ __all__ = ["applies", "fit_barycentric"]
 
 def applies(prob: Problem) -> bool:
     """Whether :func:`fit_barycentric` is for ``prob``: plain, type [n, n] with ``n >= 2``, no
-    symmetry reduction, not already barycentric, and a kink inside the range.
+    symmetry reduction or the even one with ``n`` even (then in ``s = x^2``: abs [12,12] on
+    [-1,1] is 1.074712e-4, BRASIL's E_{6,6}(sqrt) to 6 digits), not already barycentric, and a
+    kink inside the range.
 
     The kink is what clusters the poles; smooth targets are served by the Chebyshev basis, and
     at their tiny best errors the barycentric LPs crawl (swish [12,12] on [0,4]: 8.2e-13 after
@@ -56,9 +59,30 @@ def applies(prob: Problem) -> bool:
         ...     dataclasses.replace(p, a=0.0))
         (True, False, False)
     """
-    return (prob.form == "plain" and prob.m == prob.n >= 2 and prob.sym == 0
+    even = prob.sym == 1 and prob.m % 2 == 0
+    return (prob.form == "plain" and prob.m == prob.n >= 2 and (prob.sym == 0 or even)
             and prob.shift == (0.0, 0.0) and not prob.support
-            and any(prob.lo < k < prob.b for k in prob.kinks))
+            and any(prob.a < k < prob.b for k in prob.kinks))
+
+
+def _variable(prob: Problem, x: np.ndarray) -> np.ndarray:
+    """The barycentric variable: ``x``, or ``s = x^2`` for an even problem."""
+    return x * x if prob.sym == 1 else x
+
+
+def _count(prob: Problem) -> int:
+    return prob.n // 2 + 1 if prob.sym == 1 else prob.n + 1
+
+
+def _graded(prob: Problem, grid: np.ndarray) -> np.ndarray:
+    """The graded support set; for an even problem in ``s`` on ``[0, b^2]``, graded toward 0
+    (the kink of ``|x|`` is an end there; extrema of ``sqrt(s)`` [6,6] reach 2.3e-7 of it)."""
+    count = _count(prob)
+    if prob.sym != 1:
+        return support_points(prob.lo, prob.b, prob.kinks, count, grid)
+    hi = prob.b * prob.b
+    z = np.concatenate([[0.0], hi * np.geomspace(1e-6, 1.0, count - 1)])
+    return support_points(0.0, hi, (), count, grid * grid, points=z)
 
 
 def _reference_support(prob: Problem, start: State, count: int, grid) -> np.ndarray | None:
@@ -74,15 +98,17 @@ def _reference_support(prob: Problem, start: State, count: int, grid) -> np.ndar
     if px.size < count:
         return None
     pick = px[np.round(np.linspace(0, px.size - 1, count)).astype(int)]
-    return support_points(lo, hi, (), count, grid, points=pick)
+    ends = _variable(prob, np.array([lo, hi]))
+    return support_points(float(ends[0]), float(ends[1]), (), count, _variable(prob, grid),
+                          points=_variable(prob, pick))
 
 
 def _slope_jump(prob: Problem) -> bool:
     """Whether ``f'`` jumps at a kink inside the range (one-sided difference quotients)."""
     for c in prob.kinks:
-        if not prob.lo < c < prob.b:
+        if not prob.a < c < prob.b:
             continue
-        h = 1e-6 * (prob.b - prob.lo)
+        h = 1e-6 * (prob.b - prob.a)
         fl, fc, fr = prob.f(np.array([c - h, c, c + h]))
         left, right = (fc - fl) / h, (fr - fc) / h
         if abs(right - left) > 1e-3 * (1.0 + abs(left) + abs(right)):
@@ -116,9 +142,9 @@ def fit_barycentric(
     if not applies(prob):
         raise ValueError("the barycentric fit needs a plain type-[n, n] problem without symmetry")
     grid = initial_grid(prob, prob.lo, prob.b)
-    count = prob.n + 1
+    count = _count(prob)
     sets = [_reference_support(prob, st, count, grid) for st in starts if st is not None]
-    graded = support_points(prob.lo, prob.b, prob.kinks, count, grid)
+    graded = _graded(prob, grid)
     # A jump in f' (relu, leaky_relu, selu) clusters the poles like |x|'s: the graded set
     # first (relu [12,12] on [-3,3]: 0.8 s against 3.6 s after a failed adaptive try).
     sets = [graded, *sets] if _slope_jump(prob) else [*sets, graded]
@@ -135,6 +161,10 @@ def fit_barycentric(
             num, den = to_monomial(z, state.alpha, state.gamma)
         except FitError:
             continue
+        if prob.sym == 1:  # back from s = x^2
+            num_x, den_x = np.zeros(prob.m + 1), np.zeros(prob.n)
+            num_x[0::2], den_x[1::2] = num, den
+            num, den = num_x, den_x
         rational = Rational(num, den, "plain")
         cert = certify(prob.target, rational, prob.a, prob.b, weight=prob.weight,
                        kinks=prob.kinks, order=(prob.m, prob.n))

@@ -17,8 +17,9 @@ Forms
 
 Barycentric basis
 -----------------
-With ``support`` set (plain, type [n, n], no symmetry), numerator and denominator are in the
-barycentric basis on those ``n + 1`` points instead (:mod:`actfit.approx.barycentric`), with
+With ``support`` set (plain, type [n, n], no symmetry; or even, ``n`` even, in ``s = x^2``
+with ``n/2 + 1`` points), numerator and denominator are in the barycentric basis on those points
+instead (:mod:`actfit.approx.barycentric`), with
 ``Σ b_j = 1`` as the normalisation: the representation that keeps the clustered poles of
 kinked targets at high degree representable (Filip, Nakatsukasa, Trefethen and Beckermann
 2018). :func:`actfit.approx.barycentric.to_monomial` converts it, not :func:`to_rational`.
@@ -94,8 +95,8 @@ class Problem:
     kinks: tuple[float, ...]
     shift: tuple[float, float] = (0.0, 0.0)  # fit f - (s0 + s1 x); P gets (s0 + s1 x) Q back
     safe_bound: float = SAFE_START_BOUND
-    # plain, m == n, sym 0 only: the barycentric basis on these support points instead of
-    # Chebyshev (:mod:`actfit.approx.barycentric`); () for Chebyshev.
+    # plain, m == n, sym 0 (or sym 1, m even, in s = x^2): the barycentric basis on these
+    # support points instead of Chebyshev (:mod:`actfit.approx.barycentric`); () for Chebyshev.
     support: tuple[float, ...] = ()
 
     @property
@@ -137,14 +138,19 @@ class Problem:
             return k[k % 2 == 0]
         return k
 
+    def _bary_var(self, x: _Array) -> _Array:
+        # Even reduction: an even rational of type [2k, 2k] is one of type [k, k] in s = x^2.
+        x = np.asarray(x, dtype=np.float64)
+        return x * x if self.sym == 1 else x
+
     def psi(self, x: _Array) -> _Array:
         if self.support:
-            return barycentric.basis(x, self.support)
+            return barycentric.basis(self._bary_var(x), self.support)
         return _cheb.chebvander(self.t(x), self.m)[:, self.num_index]
 
     def phi(self, x: _Array, sign: _Array | None = None) -> _Array:
         if self.support:
-            return barycentric.denominator_basis(x, self.support)
+            return barycentric.denominator_basis(self._bary_var(x), self.support)
         if self.form == "plain":
             return _cheb.chebvander(self.t(x), self.n)[:, self.den_index]
         if self.form == "safe":
