@@ -237,6 +237,16 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
     for d in range(1, min(m, n, 2) + 1):
         sym_d, shift_d = symmetry(prob.target, prob.weight, a, b, "plain", m - d, n - d)
         sub = Problem(prob.target, prob.weight, a, b, m - d, n - d, "plain", sym_d, kinks, shift_d)
+        if applies(sub) and m - d >= _BARYCENTRIC_FIRST:
+            # A kinked defective optimum at high degree (abs [11,11] is abs [10,10]).
+            sb = fit_barycentric(sub, report, good=good_cert)
+            if sb is not None:
+                c = certify(prob.target, pad(sb[1], m, n), a, b, weight=prob.weight,
+                            kinks=kinks, order=(m, n))
+                candidates.append((sb[0], pad(sb[1], m, n), c))
+                certs.append(c)
+                if c.status == "global" and (c.gap or 0.0) <= tight:
+                    break
         st = polish(sub, solve(sub, progress=report, label=f"[{m - d},{n - d}]: "), report)
         try:
             r = pad(to_rational(sub, st.alpha, st.gamma), m, n)
