@@ -269,7 +269,7 @@ def _farkas_certificate(cert: Certificate, proof: FarkasBound, tight: float) -> 
     """``cert`` with the Farkas bound of :mod:`actfit.approx.farkas_bound` as its lower bound."""
     lower = min(proof.lower, cert.upper)
     gap = (cert.upper - lower) / cert.upper if cert.upper > 0 else 0.0
-    status = "global" if gap <= tight else "local"
+    status = "global" if gap <= tight * (1 + 1e-9) else "local"
     detail = (
         "safe form: lower bound from the discrete problem on the fit's extremal points: "
         + proof.detail
@@ -338,7 +338,7 @@ def bound_safe(cert: Certificate, sides: list[SideBound], tight: float,
         + (f"{s.certificate.lower:.6g}" if s in valid else "no bound")
         for s in sides
     )
-    status = "global" if gap <= tight else "local"
+    status = "global" if gap <= tight * (1 + 1e-9) else "local"
     detail = (
         "safe form: lower bound from the plain class on each one-sided part of the range. On "
         "[a, 0] and on [0, b] the safe denominator 1 + sum c_k |x|^k is a polynomial >= 1, so a "
