@@ -5,8 +5,8 @@ float64 arithmetic (tanh [12,12] on [-3, 3]: 2.6e-14, the 40-digit error of the 
 where baryrat's BRASIL reaches 8.9e-16): the fitter's error estimate cannot see further, so the
 *stored* numbers carry an error well above the one of their float64 rounding.
 :func:`refine_table` works on the stored numbers themselves. Their error ``e = w (f - P/Q)`` is
-evaluated accurately (the target in 40-digit mpmath, once per point; the rational in 160-bit
-ball arithmetic, python-flint's ``arb_poly``, on the exact binary coefficients) at Chebyshev
+evaluated accurately (the target in 40-digit mpmath, once per point; the rational in
+double-double arithmetic, Dekker 1971, on the exact binary coefficients) at Chebyshev
 points of the range and at the refined extrema of ``|e|``, and the correction ``(dP, dQ)``,
 ``dQ(0) = 0`` (``Q(0) = 1`` stays), solves the linearised minimax problem::
 
@@ -34,8 +34,8 @@ References:
     approximations", ACM Trans. Math. Softw. 32 (2006), 236–256.
     N. Brisebarre and S. Chevillard, "Efficient polynomial L∞-approximations", Proc. 18th IEEE
     Symposium on Computer Arithmetic (ARITH-18), 2007, 169–176.
-    F. Johansson, "Arb: efficient arbitrary-precision midpoint-radius interval arithmetic",
-    IEEE Trans. Computers 66 (2017), 1281–1292 (the ball arithmetic, through python-flint).
+    T. J. Dekker, "A floating-point technique for extending the available precision", Numer.
+    Math. 18 (1971), 224–242 (double-double arithmetic).
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ class _Evaluator:
         self.x = np.zeros(0)
         self.f_hi = np.zeros(0)
         self.f_lo = np.zeros(0)
+        self._last: tuple[Any, tuple[_Array, _Array, _Array]] | None = None
         self.add(xs)
 
     def add(self, xs: _Array) -> None:
@@ -109,24 +110,56 @@ class _Evaluator:
     def errors(self, num: _Array, den: _Array) -> tuple[_Array, _Array, _Array]:
         """``(e, r, Q)`` at the points: ``e = w (f - P/Q)`` accurate to ~1e-30 relative to
         ``|f|``; ``r = P/Q`` and ``Q`` rounded to float64 (they only scale the correction)."""
-        import flint
+        key = (num.tobytes(), den.tobytes(), self.x.size)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        xq = np.abs(self.x) if self.form == "safe" else self.x
+        p_hi, p_lo = _dd_horner(num, self.x)
+        q_hi, q_lo = _dd_horner(den, xq)
+        r = p_hi / q_hi
+        m_hi, m_lo = _two_prod(r, q_hi)
+        r_lo = (((p_hi - m_hi) - m_lo) + p_lo - r * q_lo) / q_hi
+        d_hi, d_lo = _two_sum(self.f_hi, -r)
+        out = (self.w * (d_hi + (d_lo + self.f_lo - r_lo)), r, q_hi)
+        self._last = (key, out)
+        return out
 
-        old = flint.ctx.prec
-        flint.ctx.prec = 160
-        try:
-            p_poly = flint.arb_poly([flint.arb(float(c)) for c in num])
-            q_poly = flint.arb_poly([flint.arb(float(c)) for c in den])
-            ax = [flint.arb(float(x)) for x in self.x]
-            qx = [abs(v) for v in ax] if self.form == "safe" else ax
-            pv, qv = p_poly.evaluate(ax), q_poly.evaluate(qx)
-            e, r, q = np.empty(self.x.size), np.empty(self.x.size), np.empty(self.x.size)
-            for i, (p_i, q_i) in enumerate(zip(pv, qv, strict=True)):
-                r_i = p_i / q_i
-                e_i = (flint.arb(float(self.f_hi[i])) - r_i) + flint.arb(float(self.f_lo[i]))
-                e[i], r[i], q[i] = float(e_i.mid()), float(r_i.mid()), float(q_i.mid())
-        finally:
-            flint.ctx.prec = old
-        return self.w * e, r, q
+
+# Double-double arithmetic (Dekker 1971) for the stored rational at the points: measured 0.26 ms
+# per evaluation of a [12,12] table at 300 points, 5e-32 relative to |f| off the 200-bit arb
+# value, where python-flint's arb_poly.evaluate with the per-point division and conversion
+# costs 3.7 ms (75% of a refinement's time).
+_SPLIT = 134217729.0  # 2^27 + 1
+
+
+def _two_sum(a: _Array, b: _Array) -> tuple[_Array, _Array]:
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _two_prod(a: _Array, b: _Array) -> tuple[_Array, _Array]:
+    p = a * b
+    c = _SPLIT * a
+    a_hi = c - (c - a)
+    a_lo = a - a_hi
+    c = _SPLIT * b
+    b_hi = c - (c - b)
+    b_lo = b - b_hi
+    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _dd_horner(coef: _Array, x: _Array) -> tuple[_Array, _Array]:
+    """Horner's scheme for float64 coefficients at float64 points, in double-double."""
+    hi = np.full_like(x, coef[-1])
+    lo = np.zeros_like(x)
+    for c in coef[-2::-1]:
+        p, p_err = _two_prod(hi, x)
+        s, s_err = _two_sum(p, np.full_like(x, c))
+        s_err = s_err + (p_err + lo * x)
+        hi = s + s_err
+        lo = s_err - (hi - s)
+    return hi, lo
 
 
 def _local_maxima(x: _Array, e: _Array) -> _Array:
