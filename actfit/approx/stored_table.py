@@ -23,9 +23,13 @@ Tisserand's iterative rounding; Sollya's ``fpminimax`` solves the same "best flo
 coefficients" problem by lattice reduction, Brisebarre and Chevillard 2007).
 
 :func:`polish_table` is the hook of the minimax fitter: it refines a plain or safe table whose
-certified error is within ``1e4`` ulps of the target's scale, re-certifies the refined table
+certified error is within ``1e4`` ulps of the target's scale and not already proven within 1%
+of the best of its class, re-certifies the refined table
 (:func:`actfit.approx.certificate.certify`, which measures the stored numbers) and keeps it only
-when its certified upper bound is lower.
+when its certified upper bound is lower (and, plain, its denominator keeps its real poles, floor
+and conditioning). Measured: tanh [8,8] on [0, 4] from 1.7e-14 to 1.5e-15 in 40 digits (the
+best of the class: the refined table equioscillates at 18 points within 0.3%), tanh [12,12] on
+[-3, 3] from 2.6e-14 to 2.4e-17, each in about 0.07 s.
 
 References:
     E. W. Cheney, *Introduction to Approximation Theory*, McGraw-Hill (1966), ch. 2 (linearised
@@ -64,7 +68,7 @@ _NEAR_ULPS = 1e4
 
 @dataclass(frozen=True)
 class TableRefinement:
-    """What :func:`refine_table` did: the accurate (40-digit) max error of the stored table on
+    """What :func:`refine_table` did: the accurately evaluated max error of the stored table on
     its points before and after, the LPs solved, and the seconds spent."""
 
     before: float
@@ -435,7 +439,10 @@ def polish_table(
         >>> polish_table(t, pade, certify(t, pade, -0.5, 0.5), -0.5, 0.5, weight=w)[2] is None
         True
     """
-    proven = cert.status == "global" and cert.lower is not None and (cert.gap or 1.0) <= 1e-2
+    proven = (
+        cert.status == "global" and cert.lower is not None and cert.gap is not None
+        and cert.gap <= 1e-2
+    )
     if (
         rational.form not in ("plain", "safe")
         or cert.status == "none"
