@@ -45,6 +45,7 @@ References:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,17 +71,18 @@ _NEAR_ULPS = 1e4
 @dataclass(frozen=True)
 class TableRefinement:
     """What :func:`refine_table` did: the accurately evaluated max error of the stored table on
-    its points before and after, the LPs solved, and the seconds spent."""
+    its points before and after, the LPs solved, the seconds spent and the number of points."""
 
     before: float
     after: float
     lps: int
     seconds: float
+    points: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready record (for a fit's settings)."""
-        return {"error_before": self.before, "error_after": self.after, "linear_programs": self.lps,
-                "seconds": round(self.seconds, 4)}
+        return {"error_before": self.before, "error_after": self.after, "points": self.points,
+                "linear_programs": self.lps, "seconds": round(self.seconds, 4)}
 
 
 class _Evaluator:
@@ -343,7 +345,7 @@ def refine_table(
     # within a few times what rounding the coefficients alone costs.
     cur_num, cur_den = best[1], best[2]
     if best[0] > 8.0 * _rounding_floor(ev, cur_num, cur_den, form):
-        return _result(form, best, before, lps, started)
+        return _result(form, best, before, lps, started, ev.x.size)
     flat = np.concatenate([cur_num, cur_den[1:]])
     size = np.abs(flat) * radius ** np.concatenate([np.arange(m + 1), np.arange(1, n + 1)])
     order = [int(j) for j in np.argsort(-size) if free[j]]
@@ -358,16 +360,17 @@ def refine_table(
     err = measure(cur_num, cur_den)
     if err < best[0]:
         best = (err, cur_num, cur_den)
-    return _result(form, best, before, lps, started)
+    return _result(form, best, before, lps, started, ev.x.size)
 
 
 def _result(
-    form: str, best: tuple[float, _Array, _Array], before: float, lps: int, started: float
+    form: str, best: tuple[float, _Array, _Array], before: float, lps: int, started: float,
+    points: int,
 ) -> tuple[Rational, TableRefinement]:
     import time
 
     out = Rational(best[1], best[2][1:], form)
-    return out, TableRefinement(before, best[0], lps, time.perf_counter() - started)
+    return out, TableRefinement(before, best[0], lps, time.perf_counter() - started, points)
 
 
 def _rounding_floor(ev: _Evaluator, num: _Array, den: _Array, form: str) -> float:
@@ -469,4 +472,10 @@ def polish_table(
     better = new.upper < cert.upper or (new.upper == cert.upper and info.after < info.before)
     if new.status == "none" or not better:
         return rational, cert, {**record, "kept": False, "certified_upper": new.upper}
-    return refined, with_bound(new, cert), {**record, "kept": True}
+    kept = with_bound(new, cert)
+    note = ("" if kept.detail.endswith(".") else ".") + (
+        " The stored float64 coefficients were corrected after the fit (linearised minimax "
+        f"corrections and iterative rounding on their accurately evaluated error: {info.before:.1e}"
+        f" before, {info.after:.1e} after, at {info.points} points)."
+    )
+    return refined, dataclasses.replace(kept, detail=kept.detail + note), {**record, "kept": True}
