@@ -255,8 +255,8 @@ def to_rational(prob: Problem, alpha: _Array, gamma: _Array) -> Rational:
 
     The conversion, the shift ``(s0 + s1 x) Q`` added back and the normalisation are done in
     exact rational arithmetic on the float64 inputs (:func:`cheb_to_monomial_exact`) and every
-    stored coefficient is rounded once: the table is the float64 rounding of the internal
-    rational, up to the one division by ``Q(0)``.
+    stored coefficient is rounded once: each is the float64 nearest to the exact coefficient of
+    the normalised internal rational.
 
     Raises:
         FitError: a plain denominator that vanishes at 0 (no form with ``Q(0) = 1``).
