@@ -227,19 +227,27 @@ def _correct(
     # The columns are nearly dependent for a good fit (P ~ f Q makes dP - f dQ small for a whole
     # family of (dP, dQ)): tanh [10,10] on [-3, 3] has singular values from 1.7 down to 1e-10,
     # and HiGHS on these columns stalls at 0.99 of the error where least squares reaches 0.61.
-    # The LP is solved in the orthonormal basis of their span (QR), u = R^-1 z.
-    basis, tri = np.linalg.qr(cols)
+    # The LP is solved in the orthonormal basis of their span (QR), u = R^-1 z; column pivoting
+    # drops the directions that are dependent to rounding (an exactly representable target).
+    from scipy.linalg import qr
+
+    basis, tri, piv = qr(cols, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(tri))
+    rank = int(np.count_nonzero(diag > 1e-14 * diag[0])) if diag.size and diag[0] > 0 else 0
+    if rank == 0:
+        return None
+    basis, tri, piv = basis[:, :rank], tri[:rank, :rank], piv[:rank]
     rhs = e / scale
-    n_var = basis.shape[1]
+    n_var = rank
     ones = np.ones((e.size, 1))
     a_ub = np.vstack([np.hstack([basis, -ones]), np.hstack([-basis, -ones])])
     b_ub = np.concatenate([rhs, -rhs])
     if form == "safe":
         # b_k + u scale / R^k >= 0, with u = R^-1 z.
-        is_den = np.flatnonzero(free) >= m1
+        is_den = np.flatnonzero(free)[piv] >= m1
         if np.any(is_den):
-            kd = k_all[free][is_den]
-            coef = np.concatenate([num, den[1:]])[free][is_den]
+            kd = k_all[free][piv][is_den]
+            coef = np.concatenate([num, den[1:]])[free][piv][is_den]
             inv = np.linalg.solve(tri, np.eye(n_var))[is_den]
             a_ub = np.vstack([a_ub, np.hstack([-inv, np.zeros((inv.shape[0], 1))])])
             b_ub = np.concatenate([b_ub, coef * radius**kd / scale])
@@ -249,7 +257,8 @@ def _correct(
     res = solve(cost, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
     if res.status != 0 or not np.all(np.isfinite(res.x)):
         return None
-    u = np.linalg.solve(tri, res.x[:n_var])
+    u = np.zeros(int(np.count_nonzero(free)))
+    u[piv] = np.linalg.solve(tri, res.x[:n_var])
     step = np.zeros(k_all.size)
     step[free] = u * scale / radius ** k_all[free]
     flat = np.concatenate([num, den[1:]]) + step
