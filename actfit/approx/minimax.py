@@ -82,6 +82,7 @@ from actfit.approx.q_floor import (
 from actfit.approx.remez import chebyshev_start, polish
 from actfit.approx.safe_bound import GLOBAL_GAP, bound_safe, safe_lower_bound
 from actfit.approx.sign_patterns import search
+from actfit.approx.stored_table import polish_table
 from actfit.approx.weights import Weight, parse_weight
 from actfit.errors import FitError, FormError, ParameterError
 from actfit.fit import Fit, make_fit
@@ -450,6 +451,10 @@ def fit_minimax(
             RuntimeWarning,
             stacklevel=2,
         )
+    table: dict[str, Any] | None = None
+    if tail == "free":  # the stored float64 numbers themselves, at float64 resolution
+        rational, cert, table = polish_table(target, rational, cert, a, b, weight=w, kinks=kinks,
+                                             order=(m, n), min_q=min_q)
     cert = dataclasses.replace(cert, detail=_detail(cert, state, rational, (a, b), pole_free))
     settings: dict[str, Any] = {
         "weight": w.spec,
@@ -468,6 +473,7 @@ def fit_minimax(
         "grid_error": state.grid_error,
         "converged": bool(state.converged),
         **({} if tail_info is None else {"tail": tail_info}),
+        **({} if table is None else {"stored_table": table}),
         "seconds": round(time.perf_counter() - started, 4),
     }
     settings.update(q_info)
