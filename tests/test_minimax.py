@@ -453,6 +453,27 @@ def test_smooth_at_float64_resolution_against_40_digits() -> None:
     assert "At float64 resolution: upper - lower" in cert.detail
 
 
+def test_rounding_level_table_gets_the_exact_alternation_bound() -> None:
+    import mpmath
+
+    # tanh [8,8] on [0, 4]: the table's float64 error (2.4e-15) is rounding, but its exact error
+    # alternates: de la Vallée Poussin in 40 digits gives a positive bound for the class.
+    fit = _fit("tanh", (8, 8), (0.0, 4.0), allow_poles=True)
+    cert = fit.certificate
+    assert cert.status == "global" and "rounding level" in cert.detail
+    assert 1e-15 < cert.lower <= cert.upper < 5e-15
+    r, target = fit.rational, get_target("tanh")
+    assert len(cert.points) >= 8 + 8 + 2
+    assert not [p for p in r.real_poles() if 0.0 <= p <= 4.0]
+    with mpmath.workdps(40):  # written here, independent of the certificate's evaluation
+        num = [mpmath.mpf(float(c)) for c in r.numerator][::-1]
+        den = [mpmath.mpf(float(c)) for c in r.denominator_polynomial()][::-1]
+        errs = [target.mp(mpmath.mpf(x)) - mpmath.polyval(num, mpmath.mpf(x))
+                / mpmath.polyval(den, mpmath.mpf(x)) for x in cert.points]
+    assert all(mpmath.sign(errs[i]) == -mpmath.sign(errs[i + 1]) for i in range(len(errs) - 1))
+    assert float(min(abs(e) for e in errs)) >= cert.lower
+
+
 def test_min_q_options_are_checked() -> None:
     with pytest.raises(ParameterError):
         _fit("tanh", (2, 2), dtype="int8")
