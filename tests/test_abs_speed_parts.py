@@ -14,6 +14,7 @@ import pytest
 
 from actfit.approx.certificate import certify
 from actfit.approx.exchange import (
+    _abs_row_map,
     abs_phi,
     initial_grid,
     sign_pattern,
@@ -198,3 +199,41 @@ def test_the_abs_fit_is_never_worse_than_its_start() -> None:
         cert = certify(prob.target, member_r, -3.0, 3.0, weight=prob.weight, order=(5, 4))
         assert fit.certificate.upper <= cert.upper * (1.0 + 1e-12)
     assert math.isfinite(fit.certificate.upper)
+
+
+def test_a_warm_start_after_new_points_reaches_the_same_optimum() -> None:
+    prob = _problem("gelu", 5, 5)
+    x0 = initial_grid(prob, prob.lo, prob.b)
+    extra = np.array([-2.71, -0.33, 0.0123, 1.5, 2.99])
+    x1 = np.union1d(x0, extra)
+    row_map = _abs_row_map(x0, x1)
+    n0, n1 = x0.size, x1.size
+    # Error rows repeat the same point; the added points' rows are new; x = 0 has no sign row.
+    err = row_map[:n1]
+    assert np.all(x0[err[err >= 0]] == x1[err >= 0])
+    assert np.count_nonzero(err < 0) == extra.size
+    assert np.array_equal(row_map[n1 : 2 * n1], np.where(err >= 0, err + n0, -1))
+    assert row_map.size == 2 * n1 + np.count_nonzero(x1 != 0.0)
+
+    def run(x: np.ndarray, warm=None):
+        sign = np.ones_like(x)
+        phi = abs_phi(prob, x, sign)
+        g = phi.copy()
+        g[:, 0] = 0.0
+        size = np.max(np.abs(g), axis=1)
+        g = g[size > 0] / size[size > 0, None]
+        psi, f, w = prob.psi(x), prob.f(x), prob.w(x)
+        lower, upper = prob.box()
+        gamma = prob.unit_gamma()
+        alpha = np.linalg.lstsq(psi, f, rcond=None)[0]
+        return differential_correction(
+            psi, phi, f, w, alpha, gamma, lower=lower, upper=upper, constraints=g,
+            constraint_lower=np.zeros(g.shape[0]), loose_retry=True, q_floor=1.0,
+            small_matrix_value=1e-12, maxiter=60, warm=warm,
+        )
+
+    first = run(x0)
+    assert first.basis is not None
+    cold = run(x1)
+    warm = run(x1, warm=(first.basis, row_map))
+    assert warm.error == pytest.approx(cold.error, rel=1e-8)

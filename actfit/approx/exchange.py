@@ -122,6 +122,20 @@ def abs_phi(prob: Problem, x: _Array, sign: _Array) -> _Array:
     return out
 
 
+def _abs_row_map(old: _Array, new: _Array) -> NDArray[np.int64]:
+    """For the abs LP of grid ``new``, the row of the LP of grid ``old`` (a subset) that each
+    row repeats, or ``-1`` for the rows of the added points (see
+    :meth:`actfit.approx.lp._HighsLP.seed`). Rows: the two error rows of each point, then the
+    sign rows of the points other than 0 (there all of S's columns vanish)."""
+    idx = np.minimum(np.searchsorted(old, new), old.size - 1)
+    found = old[idx] == new
+    err = np.where(found, idx, -1)
+    old_sign = np.cumsum(old != 0.0) - 1  # sign row of each old point
+    sign = np.where(found, old_sign[idx], -1)[new != 0.0]
+    return np.concatenate([err, np.where(err >= 0, err + old.size, -1),
+                           np.where(sign >= 0, sign + 2 * old.size, -1)]).astype(np.int64)
+
+
 def _phi(prob: Problem, x: _Array, sign: _Array) -> _Array:
     return abs_phi(prob, x, sign) if prob.form == "abs" else prob.phi(x, sign)
 
@@ -156,8 +170,12 @@ def error_function(
             with np.errstate(all="ignore"):
                 return (prob.psi(x) @ alpha) / q
 
+    uniform = prob.weight.spec == "uniform"  # w = 1: skip its evaluation (exactly the same)
+
     def err(x: _Array) -> _Array:
         with np.errstate(all="ignore"):
+            if uniform:
+                return prob.f(x) - r(x)
             return prob.w(x) * (prob.f(x) - r(x))
 
     return err
@@ -264,6 +282,7 @@ def solve(
     best_error, stall = math.inf, 0
     prev_error = math.inf
     kept: tuple[_Array, _Array, float, float] | None = None
+    warm: tuple[object, NDArray[np.int64]] | None = None  # abs: the last LP's basis, mapped
 
     def leading() -> bool:
         # abs: this pattern is ahead of its rival, so it may win: it gets the larger budget.
@@ -289,6 +308,7 @@ def solve(
             q_floor=1.0 if prob.form == "abs" else None,
             small_matrix_value=_ABS_SMALL_MATRIX_VALUE if prob.form == "abs" else None,
             stop_above=rival,
+            warm=warm,
         )
         lps += res.iterations
         alpha, gamma, grid_error = res.alpha, res.gamma, res.error
@@ -339,7 +359,9 @@ def solve(
         if new.size == 0:
             converged = finite
             break
-        grid = np.union1d(grid, new)
+        old_grid, grid = grid, np.union1d(grid, new)
+        if prob.form == "abs" and prob.n and extra_constraints is None and equalities is None:
+            warm = (res.basis, _abs_row_map(old_grid, grid))
         psi, phi, f, w = data(grid)
         cons, cons_lower = constraint_rows(phi)
     if kept is not None and kept[3] < error:

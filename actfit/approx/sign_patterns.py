@@ -37,10 +37,9 @@ _Array = NDArray[np.float64]
 # A Remez result whose error exceeds its levelled reference error by less than this (plus the
 # rounding level of the target) is the plain optimum up to rounding (de la Vallée Poussin).
 _LEVELLED_RTOL = 1e-6
-# Candidates whose exchange error is within this of the best are certified before the choice
-# (at most _TIE_MAX of them, the best included): see _certified_best.
+# A start whose exchange error is within this of the best is certified before the choice: see
+# _certified_best.
 _TIE_RTOL = 1e-3
-_TIE_MAX = 3
 
 
 def _abs_start(prob: Problem, r: Rational) -> tuple[_Array, _Array]:
@@ -180,12 +179,14 @@ def _certified_best(
     The search ranks by the exchange's continuum error, the maximum over the located local
     extrema; it can miss an extremum by a few parts in 1e6 (gelu_tanh [5,4] on [-3, 3]: a
     pattern at 3.9645364e-4 by the exchange, 3.9645675e-4 certified, against 3.9645389e-4 for
-    the start itself), so candidates within ``_TIE_RTOL`` of the best are certified (as the
-    winner is anyway) and the lowest certified error wins.
+    the start itself), so the best start itself, when within ``_TIE_RTOL`` of the best, is
+    certified too (the winner is anyway) and the lower certified error wins.
     """
-    near = sorted(
-        (st for st in tried if st.error <= best.error * (1.0 + _TIE_RTOL)), key=lambda st: st.error
-    )[:_TIE_MAX]
+    # The best, and the best start itself when it is a near-tie (a start is the result when no
+    # pattern beats it, so the choice is never worse than the start).
+    ties = [st for st in tried if st is not best and st.error <= best.error * (1.0 + _TIE_RTOL)]
+    members = [st for st in ties if st.lps == 0]
+    near = [best] + ([min(members, key=lambda st: st.error)] if members else [])
     out: tuple[State, Rational, Certificate] | None = None
     for st in near:
         try:
