@@ -61,6 +61,7 @@ def _one(args: tuple[str, int, int, str, float, float]) -> dict:
             poles_on_range=list(fit.poles.poles_on_range),
             rounds=fit.settings["exchange_rounds"],
             lps=fit.settings["linear_programs"],
+            notes=list(fit.settings.get("notes", [])),
             warnings=[str(w.message) for w in caught],
         )
     except Exception as exc:  # a benchmark records failures and goes on

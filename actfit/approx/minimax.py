@@ -422,10 +422,8 @@ def fit_minimax(
     prob = Problem(target, w, a, b, m, n, form, sym, kinks, shift)
     notes: list[str] = []
     if form == "abs":
-        state, rational = search(prob, report)
+        state, rational, cert = search(prob, report)  # certified there (near-ties compared)
         notes.append(f"abs sign pattern of S: {state.label}")
-        report("certifying", 0.95)
-        cert = certify(target, rational, a, b, weight=w, kinks=kinks, order=(m, n))
     else:
         state, rational, cert = _fit_plain_or_safe(prob, report)
         if tail != "free":  # before pole_free: the plain tails' fits are pole-free already
