@@ -61,6 +61,7 @@ def _one(args: tuple[str, int, int, str, float, float]) -> dict:
             poles_on_range=list(fit.poles.poles_on_range),
             rounds=fit.settings["exchange_rounds"],
             lps=fit.settings["linear_programs"],
+            notes=list(fit.settings.get("notes", [])),
             warnings=[str(w.message) for w in caught],
         )
     except Exception as exc:  # a benchmark records failures and goes on
@@ -77,7 +78,8 @@ def _verdict(row: dict) -> str:
     if row["form"] == "abs":
         return "local"  # abs: no lower bound (the zeros of B in Q = 1 + |B| are free)
     if row["form"] == "safe":
-        # safe: lower bound from the plain class on each side of 0 (actfit.approx.safe_bound)
+        # safe: a Farkas certificate of the discrete problem (actfit.approx.farkas_bound) or the
+        # plain class on each side of 0 (actfit.approx.safe_bound)
         ok = row["status"] == "global" and row["gap"] is not None and row["gap"] <= GAP_GOAL
         return "ok" if ok else ("local+bound" if row["lower"] is not None else "local")
     ok_gap = row["status"] == "global" and row["gap"] is not None and row["gap"] <= GAP_GOAL
@@ -148,9 +150,11 @@ def _render(meta: dict, rows: list[dict], path: Path) -> None:
         "gap meaningless)"
         if form == "plain"
         else (
-            "safe form: lower bound from the plain class on each side of 0 (de la Vallée "
-            "Poussin on [a, 0] and [0, b]); 'local+bound': proven bound, gap above the "
-            "threshold, so still a local optimum"
+            "safe form: proven lower bound from a Farkas certificate of the discrete problem on "
+            "the fit's extremal points, checked in exact rational arithmetic, or from the plain "
+            "class on each side of 0 (de la Vallée Poussin on [a, 0] and [0, b]), whichever is "
+            "larger; 'local+bound': proven bound, gap above the threshold, so still a local "
+            "optimum"
             if form == "safe"
             else f"{form} form: reported as a local optimum without a lower bound (the zeros of "
             "B in Q = 1 + |B| are free: no fixed part of the range carries a rational class)"

@@ -164,8 +164,14 @@ def test_safe_and_abs_forms_are_honest_and_beat_polynomials(form: str) -> None:
     fit = _fit("relu", (4, 4), form=form)
     poly = _fit("relu", (4, 0))  # polynomials belong to every form's class
     cert = fit.certificate
-    assert fit.form == form and cert.status == "local" and cert.lower is None
-    assert "local" in cert.detail or "no lower bound" in cert.detail
+    if form == "abs":
+        assert fit.form == form and cert.status == "local" and cert.lower is None
+        assert "local" in cert.detail or "no lower bound" in cert.detail
+    else:
+        # The Farkas bound on the fit's extremal points (actfit.approx.farkas_bound); a
+        # polynomial belongs to the class, so the bound is below its error too.
+        assert cert.status == "global" and cert.gap <= 1e-3 and "Farkas" in cert.detail
+        assert 0 < cert.lower <= cert.upper <= poly.certificate.upper
     assert fit.errors.max_abs <= poly.certificate.upper * (1 + 1e-9)
     if form == "safe":
         assert np.all(fit.rational.denominator >= 0)
@@ -445,6 +451,27 @@ def test_smooth_at_float64_resolution_against_40_digits() -> None:
     cert = fit.certificate
     assert cert.status == "global" and cert.upper < 2e-13 and cert.lower <= cert.upper
     assert "At float64 resolution: upper - lower" in cert.detail
+
+
+def test_rounding_level_table_gets_the_exact_alternation_bound() -> None:
+    import mpmath
+
+    # tanh [8,8] on [0, 4]: the table's float64 error (2.4e-15) is rounding, but its exact error
+    # alternates: de la Vallée Poussin in 40 digits gives a positive bound for the class.
+    fit = _fit("tanh", (8, 8), (0.0, 4.0), allow_poles=True)
+    cert = fit.certificate
+    assert cert.status == "global" and "rounding level" in cert.detail
+    assert 1e-15 < cert.lower <= cert.upper < 5e-15
+    r, target = fit.rational, get_target("tanh")
+    assert len(cert.points) >= 8 + 8 + 2
+    assert not [p for p in r.real_poles() if 0.0 <= p <= 4.0]
+    with mpmath.workdps(40):  # written here, independent of the certificate's evaluation
+        num = [mpmath.mpf(float(c)) for c in r.numerator][::-1]
+        den = [mpmath.mpf(float(c)) for c in r.denominator_polynomial()][::-1]
+        errs = [target.mp(mpmath.mpf(x)) - mpmath.polyval(num, mpmath.mpf(x))
+                / mpmath.polyval(den, mpmath.mpf(x)) for x in cert.points]
+    assert all(mpmath.sign(errs[i]) == -mpmath.sign(errs[i + 1]) for i in range(len(errs) - 1))
+    assert float(min(abs(e) for e in errs)) >= cert.lower
 
 
 def test_min_q_options_are_checked() -> None:

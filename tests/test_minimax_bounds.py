@@ -1,4 +1,5 @@
-"""The safe form's proven lower bound (actfit.approx.safe_bound) and the abs certificate's reason.
+"""The safe form's proven lower bounds (actfit.approx.safe_bound, actfit.approx.farkas_bound) and
+the abs certificate's reason.
 
 The bound must lie below the error of *every* safe rational of the type, so it is checked
 against the safe minimax fit's own error on a dense grid, against perturbed safe rationals
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actfit.approx.certificate import Certificate
 from actfit.approx.minimax import fit_minimax
 from actfit.approx.safe_bound import bound_safe, one_sided_parts, safe_lower_bound
 from actfit.approx.weights import parse_weight
@@ -72,9 +74,11 @@ def test_safe_certificate_has_the_bound(case) -> None:
     cert = fit.certificate
     assert cert.lower is not None and cert.lower > 0.0
     assert cert.gap == pytest.approx((cert.upper - cert.lower) / cert.upper)
-    assert "one-sided part" in cert.detail and "de la Vallée Poussin" in cert.detail
+    # The Farkas bound of the discrete problem where it is within 1e-3 of the fit, else the
+    # larger of it and the one-sided plain bounds.
+    assert "Farkas" in cert.detail or "de la Vallée Poussin" in cert.detail
     valid = [s.certificate.lower for s in sides if s.certificate.status == "global"]
-    assert valid and cert.lower <= max(valid) * (1 + 1e-9)
+    assert valid and cert.lower >= min(max(valid), cert.upper * (1 - 1e-3)) * (1 - 1e-9)
     # The bound is below the safe fit's own error, measured independently on a dense grid.
     assert cert.lower <= _dense_error(target, fit.rational, *rng) * (1 + 1e-12)
 
@@ -87,11 +91,15 @@ def test_one_sided_range_is_global() -> None:
     assert cert.gap is not None and cert.gap < 1e-5
 
 
-def test_across_zero_stays_local(case) -> None:
-    _, _, rng, fit, _ = case
+def test_across_zero_is_global_by_the_farkas_bound(case) -> None:
+    # The one-sided plain bounds are far below the safe error across 0 (gap ~1); the discrete
+    # problem's Farkas certificate on the fit's extremal points is not.
+    _, _, rng, fit, sides = case
     if rng[0] < 0.0 < rng[1]:
-        assert fit.certificate.status == "local"
-        assert "stays a local optimum" in fit.certificate.detail
+        cert = fit.certificate
+        assert cert.status == "global" and cert.gap <= 1e-3 and "Farkas" in cert.detail
+        valid = [s.certificate.lower for s in sides if s.certificate.status == "global"]
+        assert cert.lower > 10 * max(valid, default=0.0)
 
 
 def test_alternation_in_40_digits(case) -> None:
@@ -145,7 +153,13 @@ def test_abs_certificate_states_why_no_bound() -> None:
 
 def test_a_zero_bound_is_not_attached() -> None:
     # relu is 0 on [-3, 0] and x on [0, 3]: the plain class reproduces each side, the bound is 0.
-    fit = fit_minimax("relu", (4, 4), (-3.0, 3.0))
-    cert = fit.certificate
+    target = get_target("relu")
+    w = parse_weight("uniform", target=target, range=(-3.0, 3.0))
+    sides = safe_lower_bound(target, w, -3.0, 3.0, 4, 4, tuple(target.kinks), needed=0.0)
+    local = Certificate("local", 0.0185, None, None, "a local optimum")
+    cert = bound_safe(local, sides, 1e-6)
     assert cert.status == "local" and cert.lower is None and cert.gap is None
     assert "No positive lower bound" in cert.detail
+    # The fit itself gets the Farkas bound instead.
+    fit = fit_minimax("relu", (4, 4), (-3.0, 3.0))
+    assert fit.certificate.status == "global" and "Farkas" in fit.certificate.detail

@@ -46,6 +46,7 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from actfit.approx.chebyshev import round_exact
 from actfit.errors import FitError
 
 __all__ = ["basis", "denominator_basis", "support_points", "to_monomial", "weights"]
@@ -214,6 +215,4 @@ def to_monomial(z: ArrayLike, alpha: ArrayLike, gamma: ArrayLike) -> tuple[_Arra
             "Q(0) = 1; use a range containing 0 or a lower denominator degree"
         )
     q0 = qc[0]
-    num = np.array([float(c / q0) for c in pc])
-    den = np.array([float(c / q0) for c in qc[1:]])
-    return num, den
+    return round_exact([c / q0 for c in pc]), round_exact([c / q0 for c in qc[1:]])

@@ -43,6 +43,10 @@ from actfit.rational import Rational
 __all__ = ["Certificate", "certify", "mp_errors", "special_points", "with_bound"]
 
 _Array = NDArray[np.float64]
+# Rounding-level plain tables: 40-digit error samples per alternation point needed (the ripple's
+# peaks are then sampled within ~0.5%), and at most this many in all (about 0.06 s).
+_EXACT_SAMPLES = 32
+_EXACT_MAX = 1200
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,34 @@ def _resolution(
     return text
 
 
+def _exact_alternation(
+    target: Any, w: Weight, rational: Rational, a: float, b: float, fixed: list[float],
+    need: int,
+) -> tuple[float, _Array, int] | None:
+    """De la Vallée Poussin's bound from the *exact* error of the stored coefficients, for a
+    plain table at rounding level (where float64 cannot see the error's sign): the 40-digit
+    error at ``_EXACT_SAMPLES`` Chebyshev points per alternation (and the special points), its
+    best alternating subsequence of ``need`` points, and ``(lower, points, samples)``; None when
+    it does not alternate enough (the target is in the class, or beyond 40 digits), the table
+    has a pole on the range or the target has no 40-digit values. The bound is valid at sampled
+    points (de la Vallée Poussin needs only alternation at some points); sampling finer than the
+    ripple makes it close to the exact extrema's (within ~(pi / _EXACT_SAMPLES)^2 / 2)."""
+    if rational.form != "plain" or not hasattr(target, "mp"):
+        return None
+    if any(a <= p <= b for p in rational.real_poles()):
+        return None
+    count = min(_EXACT_SAMPLES * need, _EXACT_MAX)
+    t = np.cos(np.pi * (np.arange(count) + 0.5) / count)[::-1]
+    xs = np.union1d(0.5 * (a + b) + 0.5 * (b - a) * t, np.asarray(fixed, dtype=float))
+    es = mp_errors(target, w, rational, xs)
+    if es is None or not np.all(np.isfinite(es)):
+        return None
+    px, pe = alternant(xs, es, need)
+    if px.size < need:
+        return None
+    return float(np.min(np.abs(pe))) * (1.0 - 1e-12), px, int(xs.size)
+
+
 def certify(
     target: Any,
     rational: Rational,
@@ -224,7 +256,29 @@ def certify(
             "none", math.inf, None, None, "the error is not finite on the range (a pole)", ()
         )
     noise = rounding_level(np.asarray(target(dense), dtype=np.float64), w(dense))
+    mu = m - _degree(rational.numerator)
+    nu = n - _degree(rational.denominator_polynomial())
+    defect = max(0, min(mu, nu)) if _degree(rational.numerator) >= 0 else n
+    need = m + n + 2 - defect
     if upper <= noise:
+        exact = _exact_alternation(target, w, rational, a, b, fixed, need)
+        if exact is not None:
+            lower, points, sampled = exact
+            return Certificate(
+                "global",
+                upper,
+                min(lower, upper),
+                (upper - min(lower, upper)) / upper,
+                f"the target is reproduced to rounding level (error <= {noise:.1e}), and the "
+                f"exact error of the stored coefficients (40 digits at {sampled} points) "
+                f"alternates in sign at {points.size} points (>= m+n+2-d = {need}; defect d = "
+                f"{defect}) with |error| >= lower there, and Q has no zero on [{a:g}, {b:g}]: by "
+                "de la Vallée Poussin every rational of the type whose denominator has no zero "
+                "on the range has error >= lower; upper is the table's error evaluated in "
+                "float64, so the gap is float64's evaluation rounding"
+                + _resolution(target, w, rational, xs, es, dense),
+                tuple(float(v) for v in points),
+            )
         return Certificate(
             "global",
             upper,
@@ -235,10 +289,6 @@ def certify(
             + _resolution(target, w, rational, xs, es, dense),
             (),
         )
-    mu = m - _degree(rational.numerator)
-    nu = n - _degree(rational.denominator_polynomial())
-    defect = max(0, min(mu, nu)) if _degree(rational.numerator) >= 0 else n
-    need = m + n + 2 - defect
     px, pe = alternant(xs, es, need)
     what = (
         f"weighted error ({w.description})" if w.spec != "uniform" else "error"

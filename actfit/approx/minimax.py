@@ -25,10 +25,14 @@ valid. ``safe`` and ``abs``: these classes are not Haar-like and no alternation 
 to them on the range; the result is the differential-correction optimum on the final grid
 (global on the grid for ``safe`` in exact arithmetic, for the chosen sign pattern for ``abs``;
 the safe coefficients are bounded, 1e3 then 1e6 by continuation). ``safe`` gets a *proven lower
-bound* all the same: on ``[a, 0]`` and ``[0, b]`` its denominator ``1 + sum c_k |x|^k`` is a
+bound* all the same, the larger of two: the discrete problem on the fit's extremal points is a
+linear feasibility problem at each level, and a Farkas certificate of its infeasibility, checked
+in exact rational arithmetic, bounds the class (:mod:`actfit.approx.farkas_bound`; tight when
+the fit is optimal); and on ``[a, 0]`` and ``[0, b]`` the denominator ``1 + sum c_k |x|^k`` is a
 polynomial without zero, so the plain certificate of the plain best fit on each side bounds the
-safe class (:mod:`actfit.approx.safe_bound`); the status is ``"global"`` when the gap is within
-the plain form's threshold, else ``"local"`` with the bound and the gap. ``abs`` has no lower
+safe class (:mod:`actfit.approx.safe_bound`; computed only where the first is not within 1e-3).
+The status is ``"global"`` when the gap is within 1e-3, else ``"local"`` with the bound and the
+gap. ``abs`` has no lower
 bound (``Q = 1 + |B|`` has the zeros of ``B`` free, so no fixed part of the range carries a
 rational class) and is reported as ``"local"``, the reason in its certificate.
 
@@ -55,6 +59,7 @@ import numpy as np
 
 from actfit.approx.certificate import Certificate, certify, with_bound
 from actfit.approx.exchange import State, solve
+from actfit.approx.farkas_bound import farkas_safe_bound
 from actfit.approx.minimax_barycentric import applies, fit_barycentric
 from actfit.approx.minimax_problem import (
     SAFE_BOUND,
@@ -76,8 +81,9 @@ from actfit.approx.q_floor import (
     q_ratio,
 )
 from actfit.approx.remez import chebyshev_start, polish
-from actfit.approx.safe_bound import bound_safe, safe_lower_bound
+from actfit.approx.safe_bound import GLOBAL_GAP, bound_safe, safe_lower_bound
 from actfit.approx.sign_patterns import search
+from actfit.approx.stored_table import polish_table
 from actfit.approx.weights import Weight, parse_weight
 from actfit.errors import FitError, FormError, ParameterError
 from actfit.fit import Fit, make_fit
@@ -217,10 +223,15 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
     if prob.form != "plain" or good:
         assert rational is not None and cert is not None
         if prob.form == "safe" and cert.status == "local":
-            # de la Vallée Poussin for the plain class on each side of 0 bounds the safe class.
-            sides = safe_lower_bound(prob.target, prob.weight, a, b, m, n, kinks,
-                                     needed=cert.upper * (1.0 - tight))
-            cert = bound_safe(cert, sides, tight)
+            # The discrete problem's Farkas certificate (checked exactly) bounds the safe class;
+            # where it is not within the threshold, de la Vallée Poussin for the plain class on
+            # each side of 0 may bound it better.
+            proof = farkas_safe_bound(prob.target, prob.weight, rational, a, b, kinks,
+                                      upper=cert.upper, rel_gap=0.5 * tight)
+            needed = cert.upper * (1.0 - max(tight, GLOBAL_GAP))
+            sides = ([] if proof.lower >= needed else
+                     safe_lower_bound(prob.target, prob.weight, a, b, m, n, kinks, needed=needed))
+            cert = bound_safe(cert, sides, tight, farkas=proof)
         return state, rational, cert
     candidates = [] if rational is None else [(state, rational, cert)]
     certs = [] if cert is None else [cert]
@@ -449,10 +460,8 @@ def fit_minimax(
     prob = Problem(target, w, a, b, m, n, form, sym, kinks, shift)
     notes: list[str] = []
     if form == "abs":
-        state, rational = search(prob, report)
+        state, rational, cert = search(prob, report)  # certified there (near-ties compared)
         notes.append(f"abs sign pattern of S: {state.label}")
-        report("certifying", 0.95)
-        cert = certify(target, rational, a, b, weight=w, kinks=kinks, order=(m, n))
     else:
         state, rational, cert = _fit_plain_or_safe(prob, report)
         if tail != "free":  # before pole_free: the plain tails' fits are pole-free already
@@ -478,6 +487,10 @@ def fit_minimax(
             RuntimeWarning,
             stacklevel=2,
         )
+    table: dict[str, Any] | None = None
+    if tail == "free":  # the stored float64 numbers themselves, at float64 resolution
+        rational, cert, table = polish_table(target, rational, cert, a, b, weight=w, kinks=kinks,
+                                             order=(m, n), min_q=min_q)
     cert = dataclasses.replace(cert, detail=_detail(cert, state, rational, (a, b), pole_free))
     settings: dict[str, Any] = {
         "weight": w.spec,
@@ -496,6 +509,7 @@ def fit_minimax(
         "grid_error": state.grid_error,
         "converged": bool(state.converged),
         **({} if tail_info is None else {"tail": tail_info}),
+        **({} if table is None else {"stored_table": table}),
         "seconds": round(time.perf_counter() - started, 4),
     }
     settings.update(q_info)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -53,7 +54,7 @@ from numpy.polynomial import chebyshev as _cheb
 from numpy.typing import NDArray
 
 from actfit.approx import barycentric
-from actfit.approx.chebyshev import cheb_to_monomial
+from actfit.approx.chebyshev import cheb_to_monomial_exact, round_exact
 from actfit.approx.weights import Weight
 from actfit.errors import FitError
 from actfit.rational import Rational
@@ -289,44 +290,58 @@ def to_rational(prob: Problem, alpha: _Array, gamma: _Array) -> Rational:
     """Return the stored :class:`~actfit.rational.Rational` (monomial coefficients, ``Q(0) = 1``)
     of internal Chebyshev coefficients ``alpha`` (numerator) and ``gamma`` (denominator).
 
+    The conversion, the shift ``(s0 + s1 x) Q`` added back and the normalisation are done in
+    exact rational arithmetic on the float64 inputs (:func:`cheb_to_monomial_exact`) and every
+    stored coefficient is rounded once: each is the float64 nearest to the exact coefficient of
+    the normalised internal rational.
+
     Raises:
         FitError: a plain denominator that vanishes at 0 (no form with ``Q(0) = 1``).
     """
+    # The basis is t = (x - mid) / half with float64 mid and half: its exact range ends.
+    mid, half = Fraction(prob.mid), Fraction(prob.half)
+    lo, hi = mid - half, mid + half
     num_c = np.zeros(prob.m + 1)
     num_c[prob.num_index] = alpha
-    num = cheb_to_monomial(num_c, prob.mid - prob.half, prob.mid + prob.half)
-    if prob.sym == 1:
-        num[1::2] = 0.0
-    elif prob.sym == -1:
-        num[0::2] = 0.0
+    num = cheb_to_monomial_exact(num_c, lo, hi)
+    # Exact zeros of the symmetry (the range's midpoint may be a rounding away from 0).
+    zero_num = (1 if prob.sym == 1 else 0) if prob.sym else None
+    if zero_num is not None:
+        num = [Fraction(0) if k % 2 == zero_num else v for k, v in enumerate(num)]
     if prob.form == "plain":
         den_c = np.zeros(prob.n + 1)
         den_c[prob.den_index] = gamma
-        den = cheb_to_monomial(den_c, prob.mid - prob.half, prob.mid + prob.half)
+        den = cheb_to_monomial_exact(den_c, lo, hi)
         if prob.sym:
-            den[1::2] = 0.0
+            den = [Fraction(0) if k % 2 else v for k, v in enumerate(den)]
         if prob.shift != (0.0, 0.0):
-            back = np.polynomial.polynomial.polymul(np.array(prob.shift), den)
-            num = num + np.pad(back, (0, max(0, num.size - back.size)))[: num.size]
+            s0, s1 = Fraction(prob.shift[0]), Fraction(prob.shift[1])
+            for k in range(min(len(num), len(den))):
+                num[k] += s0 * den[k]
+            for k in range(min(len(num) - 1, len(den))):
+                num[k + 1] += s1 * den[k]
         q0 = den[0]
-        if not abs(q0) > 1e-13 * np.max(np.abs(den)):
+        if not abs(q0) > Fraction(1e-13) * max(abs(v) for v in den):
             raise FitError(
                 f"the best approximation's denominator vanishes at x = 0, so it has no form with "
                 f"Q(0) = 1; use a range containing 0 or a lower denominator degree than {prob.n}"
             )
-        return Rational(num / q0, den[1:] / q0, "plain")
+        return Rational(
+            round_exact([v / q0 for v in num]), round_exact([v / q0 for v in den[1:]]), "plain"
+        )
+    c0 = Fraction(float(gamma[0]))
     if prob.form == "safe":
-        c0 = gamma[0]
-        den = gamma[1:] / prob.radius ** np.arange(1, prob.n + 1) / c0
-        return Rational(num / c0, den, "safe")
-    # abs: Q = c0 + |S|, S = Σ γ_k (T_k(t) - T_k(t0)) (the sign pattern only selects the branch).
-    c0 = gamma[0]
+        radius = Fraction(float(prob.radius))
+        den_s = [Fraction(float(g)) / (c0 * radius**k) for k, g in enumerate(gamma) if k >= 1]
+        return Rational(round_exact([v / c0 for v in num]), round_exact(den_s), "safe")
+    # abs: Q = c0 + |S|, S = Σ γ_k (T_k(t) - T_k(t0)) (the sign pattern only selects the branch);
+    # S(0) = 0, so the constant Chebyshev term only sets the monomial constant, which is dropped.
     s_c = np.zeros(prob.n + 1)
     s_c[1:] = gamma[1:]
-    t0 = prob.t(np.array([0.0]))
-    s_c[0] = -float(_cheb.chebvander(t0, prob.n)[0, 1:] @ gamma[1:])
-    s_mono = cheb_to_monomial(s_c, prob.mid - prob.half, prob.mid + prob.half)
-    return Rational(num / c0, s_mono[1:] / c0, "abs")
+    s_mono = cheb_to_monomial_exact(s_c, lo, hi)
+    return Rational(
+        round_exact([v / c0 for v in num]), round_exact([v / c0 for v in s_mono[1:]]), "abs"
+    )
 
 
 def pad(r: Rational, m: int, n: int) -> Rational:
