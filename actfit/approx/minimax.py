@@ -11,6 +11,12 @@ steps live in their own modules:
   :mod:`actfit.approx.exchange`, on :mod:`actfit.approx.lp`;
 * the *Remez polish* (plain; Remez's second algorithm): :mod:`actfit.approx.remez`;
 * the abs form's *sign-pattern search*: :mod:`actfit.approx.sign_patterns`;
+* kinked targets at high degree (type [n, n], n >= 10, or where the Chebyshev fit is not
+  certified): the same LPs, exchange and polish in a *barycentric basis* on support points
+  graded toward the kink, where the best approximant's poles cluster
+  (:mod:`actfit.approx.minimax_barycentric`, :mod:`actfit.approx.barycentric`);
+* near float64 resolution, the *correction of the stored float64 coefficients* on their
+  accurately evaluated error (:mod:`actfit.approx.stored_table`; ``settings["stored_table"]``);
 * the *certificate* (de la Vallée Poussin's lower bound): :mod:`actfit.approx.certificate`.
 
 *Defective optima (plain).* When the full-class result is not certified (e.g. a pole-zero pair
@@ -492,13 +498,17 @@ def fit_minimax(
         rational, cert, table = polish_table(target, rational, cert, a, b, weight=w, kinks=kinks,
                                              order=(m, n), min_q=min_q)
     cert = dataclasses.replace(cert, detail=_detail(cert, state, rational, (a, b), pole_free))
+    bary = state.label.startswith("barycentric")
     settings: dict[str, Any] = {
         "weight": w.spec,
         "objective": f"max over the range of w |f - r| ({w.description})",
-        "algorithm": "differential correction (HiGHS LPs) + cumulative continuum exchange",
+        "algorithm": "differential correction (HiGHS LPs) + cumulative continuum exchange"
+        + (" in a barycentric basis" if bary else ""),
         "symmetry": symmetry_label(sym, shift),
         "start": (
-            "Remez from the Chebyshev reference (no LP needed)"
+            "Berrut's interpolant on support points graded toward the kink (barycentric basis)"
+            if bary
+            else "Remez from the Chebyshev reference (no LP needed)"
             if form == "plain" and state.lps == 0 and state.rounds == 0
             else "differential correction"
         ),
