@@ -61,14 +61,18 @@ def test_allow_poles_keeps_the_near_pole_and_says_so(hardswish) -> None:
 
 
 def test_softsign_with_min_q_one_no_longer_warns() -> None:
-    # min |Q| = 1 on [0, 4] but cond Q = 105: the old floor on min Q never fired
+    # min |Q| = 1 on [0, 4] but cond Q = 105: the old floor on min Q never fired. The condition
+    # rows fixed it (min_q_active, 3.7 -> 3.5 digits lost); since the lower classes' starts are
+    # tried near float64 resolution, the fit is a better-conditioned table from the start
+    # (cond Q 88, 7.2 float32 digits) and the guard has nothing to do.
     fit = _minimax("softsign", (6, 6), (0.0, 4.0))
     assert fit.poles.min_abs_q >= 0.5
     assert not _f32(fit).warns
     s = fit.settings
-    assert s["min_q_active"]
-    assert s["min_q_cost"]["digits_lost_without"] > WARN_FRACTION * _f32(fit).digits
-    assert s["min_q_cost"]["error_with"] < 1e-12  # the cost is small here
+    assert s["q_condition"] < 105
+    if s["min_q_active"]:
+        assert s["min_q_cost"]["digits_lost_without"] > WARN_FRACTION * _f32(fit).digits
+        assert s["min_q_cost"]["error_with"] < 1e-12  # the cost is small here
 
 
 def test_well_conditioned_minimax_is_left_alone() -> None:

@@ -135,11 +135,22 @@ def parse_minimax_weight(spec: str | Weight, target: Target, a: float, b: float)
 _BARYCENTRIC_FIRST = 10
 
 
+# A Chebyshev start within this many ulps of the target's scale that does not certify is near
+# float64 resolution: the lower classes' starts are tried before differential correction.
+_NEAR_RESOLUTION = 1e6 * float(np.finfo(float).eps)
+# How many lower classes [m-d, n-d] are tried then (swish [12,12] on [-3,3] needs d = 2).
+_LOWER_CLASSES = 4
+
+
+def _scale(prob: Problem) -> float:
+    """max |f| on the range (the scale of the target's float64 rounding)."""
+    return float(np.max(np.abs(prob.f(np.linspace(prob.lo, prob.b, 257)) + prob.shift[0])))
+
+
 def _tight(prob: Problem, cert: Certificate | None) -> float:
     """The gap below which a plain result counts as certified: gaps below ~1e4 ulps of the
     target are rounding, not a sign of a defective optimum."""
-    fs = prob.f(np.linspace(prob.lo, prob.b, 257)) + prob.shift[0]
-    return 1e-6 + (1e4 * np.finfo(float).eps * float(np.max(np.abs(fs))) / cert.upper
+    return 1e-6 + (1e4 * np.finfo(float).eps * _scale(prob) / cert.upper
                    if cert is not None and cert.upper > 0 else 0.0)
 
 
@@ -160,6 +171,7 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
         return c.status == "global" and (c.gap or 0.0) <= _tight(prob, c)
 
     cheb = chebyshev_start(prob, report) if prob.form == "plain" and n > 0 else None
+    c0: Certificate | None = None
     if cheb is not None:
         # Smooth targets: the Chebyshev-reference Remez start is often already the optimum
         # (or at rounding level); then differential correction is not needed.
@@ -172,24 +184,32 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
                          order=(m, n))
             if c0.status == "global" and (c0.gap or 0.0) <= _tight(prob, c0):
                 return cheb, r0, c0
-    if prob.form == "plain" and cheb is None and min(m, n) >= 2:
-        # No levelled solution at the Chebyshev reference of [m, n] (gelu [8,8] on [-1,1]): the
-        # best may be (nearly) defective; the [m-1, n-1] start, certified as a member of
-        # [m, n], settles it when it is global there (2.5e-14 for that case, at rounding level).
-        sym_d, shift_d = symmetry(prob.target, prob.weight, prob.a, prob.b, "plain", m - 1, n - 1)
-        sub = Problem(prob.target, prob.weight, prob.a, prob.b, m - 1, n - 1, "plain", sym_d,
-                      prob.kinks, shift_d)
-        st_d = chebyshev_start(sub, report, label=f"[{m - 1},{n - 1}]: ")
-        if st_d is not None:
+    near_resolution = c0 is not None and c0.upper <= _NEAR_RESOLUTION * _scale(prob)
+    if prob.form == "plain" and min(m, n) >= 2 and (cheb is None or near_resolution):
+        # No levelled solution at the Chebyshev reference of [m, n] (gelu [8,8] on [-1,1]), or
+        # one near float64 resolution that does not certify: the best may be (nearly)
+        # defective, or below what float64 can level. The Chebyshev starts of [m-d, n-d],
+        # certified as members of [m, n], settle it when one is global there (gelu [8,8] on
+        # [-1,1]: 2.5e-14 from d = 1; swish [12,12] on [-3,3]: 5.3e-15 from d = 2, where the
+        # full solve stopped "local" at 3.4e-11 after 49 s).
+        for d in range(1, min(_LOWER_CLASSES, m, n - 1) + 1):
+            sym_d, shift_d = symmetry(prob.target, prob.weight, prob.a, prob.b, "plain", m - d,
+                                      n - d)
+            sub = Problem(prob.target, prob.weight, prob.a, prob.b, m - d, n - d, "plain", sym_d,
+                          prob.kinks, shift_d)
+            st_d = chebyshev_start(sub, report, label=f"[{m - d},{n - d}]: ")
+            if st_d is None:
+                continue
             try:
                 r_d = pad(to_rational(sub, st_d.alpha, st_d.gamma), m, n)
             except FitError:
-                r_d = None
-            if r_d is not None:
-                c_d = certify(prob.target, r_d, prob.a, prob.b, weight=prob.weight,
-                              kinks=prob.kinks, order=(m, n))
-                if c_d.status == "global" and (c_d.gap or 0.0) <= _tight(prob, c_d):
-                    return st_d, r_d, c_d
+                continue
+            c_d = certify(prob.target, r_d, prob.a, prob.b, weight=prob.weight,
+                          kinks=prob.kinks, order=(m, n))
+            if good_cert(c_d):
+                return st_d, r_d, c_d
+            if c_d.upper > _NEAR_RESOLUTION * _scale(prob):
+                break  # not a resolution problem (kinked targets): lower classes are worse
     bary = None
     if applies(prob) and m >= _BARYCENTRIC_FIRST:
         # Kinked targets at high degree: the optimum's poles cluster toward the kink and the
@@ -496,7 +516,7 @@ def fit_minimax(
     table: dict[str, Any] | None = None
     if tail == "free":  # the stored float64 numbers themselves, at float64 resolution
         rational, cert, table = polish_table(target, rational, cert, a, b, weight=w, kinks=kinks,
-                                             order=(m, n), min_q=min_q)
+                                             order=(m, n), min_q=min_q, pole_free=pole_free)
     cert = dataclasses.replace(cert, detail=_detail(cert, state, rational, (a, b), pole_free))
     bary = state.label.startswith("barycentric")
     settings: dict[str, Any] = {

@@ -398,15 +398,22 @@ def _rounding_floor(ev: _Evaluator, num: _Array, den: _Array, form: str) -> floa
 
 
 def _same_denominator_class(
-    old: Rational, new: Rational, a: float, b: float, min_q: float | None
+    old: Rational, new: Rational, a: float, b: float, min_q: float | None,
+    pole_free: bool = True,
 ) -> bool:
-    """Whether a refined plain table keeps what the fitter asked of its denominator: no more
-    real poles (pole-free stays pole-free; poles outside the range may go), ``min Q / mean Q``
+    """Whether a refined plain table keeps what the fitter asked of its denominator: no pole on
+    the range, no more real poles when ``pole_free`` (pole-free stays pole-free; poles outside
+    the range may go; without ``pole_free`` the fitter's own tables may have real poles outside
+    the range, and so may the refined one: tanh [12,12] on [-3, 3], from a [10,10] start without
+    them, refines from 1.5e-14 to 4.4e-18 with two at +-3.7), ``min Q / mean Q``
     on the range not below the floor (the larger of ``min_q`` and 0.1, above every dtype's
     default floor, 0.0625 for bfloat16) unless the old table was below it too and it drops by
     at most 1%, and a Horner condition of ``Q`` at most 1% larger or at most 8 (below the
     ``u^-1/2`` at which the dtype guard refits, 16 for bfloat16; :mod:`q_floor`)."""
-    if new.real_poles().size > old.real_poles().size:
+    poles = new.real_poles()
+    if np.any((poles >= a) & (poles <= b)):
+        return False
+    if pole_free and poles.size > old.real_poles().size:
         return False
     floor = max(0.1, float(min_q or 0.0))
     ratio_old, ratio_new = q_ratio(old, a, b)[0], q_ratio(new, a, b)[0]
@@ -437,6 +444,7 @@ def polish_table(
     kinks: tuple[float, ...] = (),
     order: tuple[int, int] | None = None,
     min_q: float | None = None,
+    pole_free: bool = True,
 ) -> tuple[Rational, Certificate, dict[str, Any] | None]:
     """Refine a plain or safe table near float64 resolution (:func:`refine_table`), re-certify
     it and keep it when its certified upper bound is lower than ``cert``'s (or equal, with a
@@ -446,8 +454,9 @@ def polish_table(
     ``cert`` carried over, :func:`~actfit.approx.certificate.with_bound`) and the refinement's
     record with ``"kept"`` (None when no refinement was tried: another form, a table proven
     within 0.1% of the best of its class, or one not near float64 resolution). A plain table is
-    kept only with no more real poles, the floor ``min Q / mean Q >= max(min_q, 0.1)`` (or no
-    more than 1% lower) and a Horner condition of ``Q`` at most 8 or no worse.
+    kept only with no pole on the range, no more real poles when ``pole_free`` (the fitter's
+    ``pole_free``; True keeps the strictest rule), the floor ``min Q / mean Q >= max(min_q,
+    0.1)`` (or no more than 1% lower) and a Horner condition of ``Q`` at most 8 or no worse.
 
     Examples:
         >>> from actfit.approx.weights import parse_weight
@@ -472,7 +481,8 @@ def polish_table(
     if info is None:
         return rational, cert, None
     record = info.to_dict()
-    if rational.form == "plain" and not _same_denominator_class(rational, refined, a, b, min_q):
+    if rational.form == "plain" and not _same_denominator_class(rational, refined, a, b, min_q,
+                                                                pole_free):
         return rational, cert, {**record, "kept": False}
     new = certify(target, refined, a, b, weight=weight, kinks=kinks, order=order)
     # Equal certified uppers (the float64 evaluation noise of both tables) with a lower accurate
