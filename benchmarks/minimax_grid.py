@@ -18,9 +18,9 @@ barycentric rational evaluated in float64. ``vs_brasil`` = (actfit upper - BRASI
 BRASIL error; a cell where actfit is worse by more than 0.1% beyond the float64 rounding level
 of the target (64 ulps) is counted in the results file.
 
-The default subset (what fits a shared 2-core machine in a few minutes): relu, elu, swish, gelu,
-tanh, sigmoid on [-1,1], [-3,3], [-8,8], [0,4] at [6,6] and [8,8], plus [12,12] for relu and
-tanh on [-3,3]. ``--quick`` keeps [8,8] on [-3,3] only.
+The default grid: relu, elu, swish, gelu, tanh, sigmoid on [-1,1], [-3,3], [-8,8], [0,4] at
+[6,6], [8,8], [10,10] and [12,12], plus leaky_relu and selu [12,12] on [-3,3] and abs [12,12] on
+[-1,1]. ``--quick`` keeps [8,8] on [-3,3] only; ``--cells`` names cells.
 
 Run with ``nice -n 10 .venv/bin/python benchmarks/minimax_grid.py [--quick] [--jobs 1]
 [--no-brasil] [--out DIR] [--cells TARGET:A,B:M,N ...]``; results go to
@@ -46,8 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 GAP_GOAL = 1e-3
 TARGETS = ("relu", "elu", "swish", "gelu", "tanh", "sigmoid")
 RANGES = ((-1.0, 1.0), (-3.0, 3.0), (-8.0, 8.0), (0.0, 4.0))
-TYPES = ((6, 6), (8, 8))
-EXTRA = (("relu", (-3.0, 3.0), (12, 12)), ("tanh", (-3.0, 3.0), (12, 12)))
+TYPES = ((6, 6), (8, 8), (10, 10), (12, 12))
+# More kinked targets at the degree limit (the barycentric path): a slope jump (leaky_relu), a
+# jump in f' with a smooth side (selu) and |x| itself (checked against BRASIL's E(sqrt) in
+# tests/test_minimax_kinked_high.py).
+EXTRA = (("leaky_relu", (-3.0, 3.0), (12, 12)), ("selu", (-3.0, 3.0), (12, 12)),
+         ("abs", (-1.0, 1.0), (12, 12)))
 
 
 def _grid(a: float, b: float, kinks, cheb: int, graded: int) -> np.ndarray:
