@@ -60,14 +60,19 @@ _Array = np.ndarray
 _F_ERROR = Fraction(1, 10**30)
 # Multipliers below this (relative to the largest) are taken as 0: not in the support.
 _SUPPORT_TOL = 1e-11
-# Extrema of the fit's error at least this fraction of the largest become points.
-_POINT_LEVEL = 0.2
+# Extrema of the fit's error at least this fraction of the largest become points: two sets, tried
+# in turn (swish [5,4] on [-3, 3] is proven to 1e-6 only on the near-maximal ones, softplus [6,6]
+# only on the larger set).
+_POINT_LEVELS = (0.2, 0.99)
 _POINTS_PER_DOF = 24
 # The LP's variants, tried in turn at each level (any verified ray is a proof): (near_bound,
 # margin). Scaled denominator coefficients below near_bound times the largest may be at their
 # bound 0 in the discrete optimum, so their multipliers keep s_k >= 0, with a margin that
 # survives the exact re-solve when the ray is degenerate (softplus [6,6] on [0, 4]).
 _VARIANTS = ((0.0, 0.0), (1e-2, 0.0), (1e-2, 1e-6))
+# Scaled denominator coefficients of the fit below this (relative) are taken as 0 in the LP's
+# expansion point.
+_TINY_C = 1e-9
 # The levels tried, as relative gaps below the fit's error, until one is proven.
 _GAPS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 0.3, 0.5, 0.9, 0.99)
 
@@ -110,8 +115,14 @@ class _Points:
         self.radius = max(abs(a), abs(b))
         self.num = [float(v) for v in rational.numerator]
         self.den = [float(v) for v in rational.denominator]  # Q = 1 + sum den[k-1] |x|^k
-        # Scaled denominator coefficients c0_k = den_k R^k (the LP's variables d_k = c_k - c0_k).
-        self.c0 = np.array(self.den) * self.radius ** np.arange(1, self.n + 1)
+        # Scaled denominator coefficients c0_k = den_k R^k: the point the LP's variables
+        # d_k = c_k - c0_k are measured from. Any point will do (the exact check uses the
+        # unshifted rows), so the fit's tiny ones go to 0, where the discrete optimum has them:
+        # left at 5e-13 they make the LP numerically unsolvable (swish [5,4] on [-3, 3]).
+        c0 = np.array(self.den) * self.radius ** np.arange(1, self.n + 1)
+        tiny = c0 <= _TINY_C * max(1.0, float(np.max(c0, initial=0.0)))
+        self.c0 = np.where(tiny, 0.0, c0)
+        shift = [0.0 if t else v for v, t in zip(self.den, tiny, strict=True)]
         g, e0, q0 = [], [], []
         with mpmath.workdps(40):
             num = [mpmath.mpf(v) for v in self.num][::-1]
@@ -119,7 +130,7 @@ class _Points:
                 xm = mpmath.mpf(float(x))
                 gv = target.mp(xm)
                 q = 1 + mpmath.fsum(mpmath.mpf(c) * abs(xm) ** (k + 1)
-                                    for k, c in enumerate(self.den))
+                                    for k, c in enumerate(shift))
                 g.append(gv)
                 e0.append(q * gv - mpmath.polyval(num, xm))
                 q0.append(q)
@@ -164,7 +175,7 @@ class _Points:
 
 
 def _extremal_points(target: Any, weight: Weight, rational: Rational, a: float, b: float,
-                     kinks: tuple[float, ...]) -> _Array:
+                     kinks: tuple[float, ...], level: float = _POINT_LEVELS[0]) -> _Array:
     def err(x: _Array) -> _Array:
         with np.errstate(all="ignore"):
             return weight(x) * (np.asarray(target(x), dtype=np.float64) - rational(x))
@@ -172,7 +183,7 @@ def _extremal_points(target: Any, weight: Weight, rational: Rational, a: float, 
     fixed = special_points(a, b, tuple(kinks), "safe")
     xs, es, _ = error_extrema(err, dense_grid(a, b, special=fixed), fixed)
     top = float(np.max(np.abs(es)))
-    keep = np.flatnonzero(np.abs(es) >= _POINT_LEVEL * top)
+    keep = np.flatnonzero(np.abs(es) >= level * top)
     m, n = rational.degree
     cap = _POINTS_PER_DOF * (m + n + 2)
     if keep.size > cap:
@@ -202,10 +213,15 @@ def _farkas_lp(data: _Points, eps: float, near_bound: float, margin: float) -> _
     # A margin on s_k >= 0 (relative to sum_i |G_c,ik| y_i) survives the exact re-solve.
     a_ub = -(gc[:, near] - margin * np.abs(gc[:, near])).T if near.any() else None
     b_ub = np.zeros(int(near.sum())) if near.any() else None
-    res = linprog(np.zeros(h.size), A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                  bounds=(0, None), method="highs",
-                  options={"primal_feasibility_tolerance": 1e-10,
-                           "dual_feasibility_tolerance": 1e-10})
+    # A bounded objective (sum y, the ray's size) gives HiGHS a well-posed vertex to find; the
+    # pure feasibility problem (cost 0) often ends "unknown" on these degenerate systems.
+    for method in ("highs-ds", "highs-ipm"):
+        res = linprog(np.ones(h.size), A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
+                      bounds=(0, None), method=method,
+                      options={"primal_feasibility_tolerance": 1e-10,
+                               "dual_feasibility_tolerance": 1e-10})
+        if res.status in (0, 2):  # solved, or proven infeasible: no need for the other
+            break
     return res.x if res.status == 0 else None
 
 
@@ -290,6 +306,17 @@ def _verify(data: _Points, ray: _Array, eps: float) -> tuple[int, ...] | None:
     return None
 
 
+def _proven(data: _Points, eps: float) -> tuple[int, ...] | None:
+    """The support of a verified Farkas certificate at level ``eps`` (None when no LP variant
+    gives one)."""
+    for near_bound, margin in _VARIANTS:
+        ray = _farkas_lp(data, eps, near_bound, margin)
+        got = None if ray is None else _verify(data, ray, eps)
+        if got is not None:
+            return got
+    return None
+
+
 def farkas_safe_bound(
     target: Any,
     weight: Weight,
@@ -300,6 +327,7 @@ def farkas_safe_bound(
     *,
     upper: float,
     rel_gap: float = 1e-6,
+    enough: float = 1e-3,
 ) -> FarkasBound:
     """Return a proven lower bound on the best weighted error of the safe class of
     ``rational``'s type on ``[a, b]`` (see the module docstring for the proof).
@@ -316,6 +344,7 @@ def farkas_safe_bound(
         kinks: points where the target or the weight is not smooth.
         upper: the fit's certified maximum error.
         rel_gap: a further relative gap to try (the caller's threshold for "global").
+        enough: a gap at which the further point sets are not tried.
 
     Examples:
         >>> from actfit.approx.minimax import fit_minimax
@@ -332,25 +361,31 @@ def farkas_safe_bound(
                            "40-digit values")
     if not (upper > 0 and math.isfinite(upper)):
         return FarkasBound(0.0, (), "no Farkas bound: the fit's error is 0 or not finite")
-    pts = _extremal_points(target, weight, rational, a, b, kinks)
-    data = _Points(target, weight, rational, pts, a, b)
-
-    def proven(eps: float) -> tuple[int, ...] | None:
-        for near_bound, margin in _VARIANTS:
-            ray = _farkas_lp(data, eps, near_bound, margin)
-            got = None if ray is None else _verify(data, ray, eps)
-            if got is not None:
-                return got
-        return None
-
-    for gap in sorted(set(_GAPS) | {rel_gap}):
-        best = upper * (1.0 - gap)
-        where = proven(best)
-        if where is not None:
-            break
-    else:
+    gaps = sorted(set(_GAPS) | {rel_gap})
+    found: tuple[float, _Points, tuple[int, ...]] | None = None
+    sizes = []
+    for tried, level in enumerate(_POINT_LEVELS):
+        # Point sets differ in what the LP can solve (many points: a tighter discrete problem;
+        # only the near-maximal ones: a smaller, better-posed LP); the best proof is kept.
+        pts = _extremal_points(target, weight, rational, a, b, kinks, level)
+        data = _Points(target, weight, rational, pts, a, b)
+        sizes.append(pts.size)
+        # The further point sets only try the gaps that would be good enough (a coarser bound
+        # changes no status, and each failed level costs up to three LPs).
+        for gap in gaps if not tried else [g for g in gaps if g <= max(rel_gap, enough)]:
+            if found is not None and upper * (1.0 - gap) <= found[0]:
+                break
+            where = _proven(data, upper * (1.0 - gap))
+            if where is not None:
+                found = (upper * (1.0 - gap), data, where)
+                break
+        if found is not None and found[0] >= upper * (1.0 - max(rel_gap, enough)):
+            break  # good enough for the caller: the other point sets are not tried
+    if found is None:
         return FarkasBound(0.0, (), "no Farkas bound: no infeasibility proof was verified at "
-                           f"any level on the {pts.size} extremal points of the fit")
+                           f"any level on the fit's extremal points ({' or '.join(map(str, sizes))}"
+                           " of them)")
+    best, data, where = found
     xs = tuple(sorted({float(data.x[j % data.x.size]) for j in where}))
     return FarkasBound(
         best, xs,
