@@ -61,14 +61,14 @@ _F_ERROR = Fraction(1, 10**30)
 # Multipliers below this (relative to the largest) are taken as 0: not in the support.
 _SUPPORT_TOL = 1e-11
 # Extrema of the fit's error at least this fraction of the largest become points: two sets, tried
-# in turn (swish [5,4] on [-3, 3] is proven to 1e-6 only on the near-maximal ones, softplus [6,6]
-# only on the larger set).
+# in turn (swish [5,4] on [-3, 3] is proven to 1e-6 only on the near-maximal ones, tanh [6,6]
+# on either).
 _POINT_LEVELS = (0.2, 0.99)
 _POINTS_PER_DOF = 24
 # The LP's variants, tried in turn at each level (any verified ray is a proof): (near_bound,
 # margin). Scaled denominator coefficients below near_bound times the largest may be at their
-# bound 0 in the discrete optimum, so their multipliers keep s_k >= 0, with a margin that
-# survives the exact re-solve when the ray is degenerate (softplus [6,6] on [0, 4]).
+# bound 0 in the discrete optimum, so their multipliers keep s_k >= 0, with a margin meant to
+# survive the exact re-solve of a degenerate ray.
 _VARIANTS = ((0.0, 0.0), (1e-2, 0.0), (1e-2, 1e-6))
 # Scaled denominator coefficients of the fit below this (relative) are taken as 0 in the LP's
 # expansion point.
