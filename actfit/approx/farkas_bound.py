@@ -295,8 +295,6 @@ def _verify(data: _Points, ray: _Array, eps: float) -> tuple[int, ...] | None:
     base = [[r[0][j] for r in rows] for j in range(data.m + 1)]
     surplus = len(base) + len(zero_s) + 1 - len(support)
     for drop in combinations(zero_s, max(surplus, 0)):
-        if surplus > 0 and len(drop) == 0:
-            break
         eqs = base + [[r[1][k] for r in rows] for k in zero_s if k not in drop]
         eqs.append([r[2] for r in rows])
         rhs = [Fraction(0)] * (len(eqs) - 1) + [-e]
