@@ -275,7 +275,8 @@ def certify(
                 f"{defect}) with |error| >= lower there, and Q has no zero on [{a:g}, {b:g}]: by "
                 "de la Vallée Poussin every rational of the type whose denominator has no zero "
                 "on the range has error >= lower; upper is the table's error evaluated in "
-                "float64, so the gap is float64's evaluation rounding"
+                "float64, and the figures that follow (Horner's bound, the 40-digit error) say "
+                "how much of the gap is float64's evaluation rounding"
                 + _resolution(target, w, rational, xs, es, dense),
                 tuple(float(v) for v in points),
             )
