@@ -105,14 +105,9 @@ def test_a_pruned_pattern_would_not_have_won(name, m, n, label) -> None:
     prob = _problem(name, m, n)
     fit = fit_minimax(name, (m, n), (-3.0, 3.0), form="abs")
     rival = fit.certificate.upper
-    plain = _plain_start(
+    plain_r = _plain_start(
         Problem(prob.target, prob.weight, -3.0, 3.0, m, n, "plain", 0, prob.kinks, (0.0, 0.0)),
         lambda *_: None,
-    )
-    plain_r = to_rational(
-        Problem(prob.target, prob.weight, -3.0, 3.0, m, n, "plain", 0, prob.kinks, (0.0, 0.0)),
-        plain.alpha,
-        plain.gamma,
     )
     (_lab, breaks, default, start), = [
         c for c in _abs_candidates(prob, plain_r) if c[0] == label
@@ -173,8 +168,7 @@ def test_the_plain_start_breaks_at_a_simple_zero_of_s() -> None:
     # meets σ S >= 0 on the grid.
     prob = _problem("swish", 6, 6)
     pprob = Problem(prob.target, prob.weight, -3.0, 3.0, 6, 6, "plain", 0, (), (0.0, 0.0))
-    plain = _plain_start(pprob, lambda *_: None)
-    r = to_rational(pprob, plain.alpha, plain.gamma)
+    r = _plain_start(pprob, lambda *_: None)
     (_, breaks, default, start), = [
         c for c in _abs_candidates(prob, r) if c[0] == "sign(Q_plain - 1)"
     ]
@@ -189,8 +183,7 @@ def test_the_abs_fit_is_never_worse_than_its_start() -> None:
     # once certified; the near-ties are certified before the choice.
     prob = _problem("gelu_tanh", 5, 4)
     pprob = Problem(prob.target, prob.weight, -3.0, 3.0, 5, 4, "plain", 0, (), (0.0, 0.0))
-    plain = _plain_start(pprob, lambda *_: None)
-    r = to_rational(pprob, plain.alpha, plain.gamma)
+    r = _plain_start(pprob, lambda *_: None)
     starts = [c for c in _abs_candidates(prob, r) if c[3] is not None]
     fit = fit_minimax("gelu_tanh", (5, 4), (-3.0, 3.0), form="abs")
     for label, _b, _d, start in starts:
@@ -201,7 +194,8 @@ def test_the_abs_fit_is_never_worse_than_its_start() -> None:
     assert math.isfinite(fit.certificate.upper)
 
 
-def test_a_warm_start_after_new_points_reaches_the_same_optimum() -> None:
+@pytest.mark.parametrize("row_generation", [False, True])
+def test_a_warm_start_after_new_points_reaches_the_same_optimum(row_generation) -> None:
     prob = _problem("gelu", 5, 5)
     x0 = initial_grid(prob, prob.lo, prob.b)
     extra = np.array([-2.71, -0.33, 0.0123, 1.5, 2.99])
@@ -229,7 +223,7 @@ def test_a_warm_start_after_new_points_reaches_the_same_optimum() -> None:
         return differential_correction(
             psi, phi, f, w, alpha, gamma, lower=lower, upper=upper, constraints=g,
             constraint_lower=np.zeros(g.shape[0]), loose_retry=True, q_floor=1.0,
-            small_matrix_value=1e-12, maxiter=60, warm=warm,
+            small_matrix_value=1e-12, maxiter=60, warm=warm, row_generation=row_generation,
         )
 
     first = run(x0)
@@ -237,3 +231,70 @@ def test_a_warm_start_after_new_points_reaches_the_same_optimum() -> None:
     cold = run(x1)
     warm = run(x1, warm=(first.basis, row_map))
     assert warm.error == pytest.approx(cold.error, rel=1e-8)
+
+
+def _chebyshev_lp(n_points: int, degree: int):
+    """The discrete best polynomial approximation of exp on [-1, 1] as an LP in ``(a, δ)``:
+    ``|exp(x_j) - sum_k a_k T_k(x_j)| <= δ``, the shape of a differential-correction LP (few
+    columns, thousands of rows), in units of 2^-6/7! (as differential correction's LPs are in
+    units of the current error, so that the solver's absolute tolerances are relative)."""
+    x = np.cos(np.pi * (np.arange(n_points) + 0.5) / n_points)
+    t = np.polynomial.chebyshev.chebvander(x, degree)
+    f = np.exp(x)
+    ones = np.ones((n_points, 1))
+    a_ub = np.vstack([np.hstack([-t, -ones]), np.hstack([t, -ones])])
+    b_ub = np.concatenate([-f, f]) / (2.0**-6 / math.factorial(7))
+    cost = np.zeros(degree + 2)
+    cost[-1] = 1.0
+    free = np.full(degree + 2, np.inf)
+    return cost, a_ub, b_ub, -free, free
+
+
+def test_row_generation_solves_the_whole_lp() -> None:
+    cost, a_ub, b_ub, lo, hi = _chebyshev_lp(1500, 6)
+    whole = _HighsLP().solve(cost, a_ub, b_ub, lo, hi, "highs-ds", 1e-10)
+    first = np.arange(0, b_ub.size, 97)
+    # The relaxation alone misses rows: row generation has rows to add.
+    relaxed = _HighsLP().solve(cost, a_ub[first], b_ub[first], lo, hi, "highs-ds", 1e-10)
+    assert np.max(a_ub @ relaxed - b_ub) > 1e-6
+    lp = _HighsLP()
+    by_rows = lp.solve(cost, a_ub, b_ub, lo, hi, "highs-ds", 1e-10, first_rows=first)
+    assert by_rows is not None and whole is not None
+    assert np.max(a_ub @ by_rows - b_ub) <= 1e-9
+    assert by_rows[-1] == pytest.approx(whole[-1], rel=1e-9)
+    # exp's best degree-6 error on [-1, 1] is 2^-6/7! (1 + O(1/8)) (Chebyshev's leading term):
+    # a sanity check on the LP itself, independent of HiGHS.
+    assert 1.0 < by_rows[-1] < 1.2
+    # The basis kept is the whole LP's, so a warm re-solve of the whole LP takes it as it is.
+    basis = lp.basis()
+    assert basis is not None and len(basis.row_status) == b_ub.size
+    again = lp.solve(cost, a_ub, b_ub, lo, hi, "highs-ds", 1e-10)
+    assert again is not None and again[-1] == pytest.approx(whole[-1], rel=1e-9)
+    assert lp._highs.getInfo().simplex_iteration_count == 0
+
+
+@pytest.mark.parametrize(
+    "name,m,n,breaks,default",
+    [("gelu", 5, 5, None, 1.0), ("softplus", 4, 4, np.array([0.0]), -1.0)],
+)
+def test_row_generation_reaches_the_same_grid_optimum(name, m, n, breaks, default) -> None:
+    prob = _problem(name, m, n)
+    whole = _dc(prob, breaks, default, maxiter=60)
+    by_rows = _dc(prob, breaks, default, maxiter=60, row_generation=True)
+    assert by_rows.error == pytest.approx(whole.error, rel=1e-7)
+    assert by_rows.lower_bound <= whole.error * (1.0 + 1e-9)
+
+
+def test_the_plain_start_near_resolution_is_the_chebyshev_start() -> None:
+    # tsqrt [6,6] on [0, 4]: the Chebyshev start does not level (5.7e-13 against its reference's
+    # 5.3e-13) but is at float64 resolution, where the plain fit certifies it; differential
+    # correction took 12.9 s to reach 6.5e-11 there, and the abs fit ended at 6.5e-11.
+    prob = _problem("tsqrt", 6, 6, 0.0, 4.0)
+    pprob = Problem(prob.target, prob.weight, 0.0, 4.0, 6, 6, "plain", 0, prob.kinks, (0.0, 0.0))
+    r = _plain_start(pprob, lambda *_: None)
+    plain = fit_minimax("tsqrt", (6, 6), (0.0, 4.0), form="plain")
+    cert = certify(prob.target, r, 0.0, 4.0, weight=prob.weight, order=(6, 6))
+    assert cert.upper <= 1e-12
+    assert cert.upper == pytest.approx(plain.certificate.upper, rel=0.1)
+    fit = fit_minimax("tsqrt", (6, 6), (0.0, 4.0), form="abs")
+    assert fit.certificate.upper <= 1e-12

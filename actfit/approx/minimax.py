@@ -86,7 +86,14 @@ from actfit.approx.q_floor import (
     q_condition,
     q_ratio,
 )
-from actfit.approx.remez import chebyshev_start, polish
+from actfit.approx.remez import (
+    NEAR_RESOLUTION,
+    chebyshev_start,
+    lower_class_start,
+    polish,
+    target_scale,
+    tight_gap,
+)
 from actfit.approx.safe_bound import GLOBAL_GAP, bound_safe, safe_lower_bound
 from actfit.approx.sign_patterns import search
 from actfit.approx.stored_table import polish_table
@@ -135,25 +142,6 @@ def parse_minimax_weight(spec: str | Weight, target: Target, a: float, b: float)
 _BARYCENTRIC_FIRST = 10
 
 
-# A Chebyshev start within this many ulps of the target's scale that does not certify is near
-# float64 resolution: the lower classes' starts are tried before differential correction.
-_NEAR_RESOLUTION = 1e6 * float(np.finfo(float).eps)
-# How many lower classes [m-d, n-d] are tried then (swish [12,12] on [-3,3] needs d = 2).
-_LOWER_CLASSES = 4
-
-
-def _scale(prob: Problem) -> float:
-    """max |f| on the range (the scale of the target's float64 rounding)."""
-    return float(np.max(np.abs(prob.f(np.linspace(prob.lo, prob.b, 257)) + prob.shift[0])))
-
-
-def _tight(prob: Problem, cert: Certificate | None) -> float:
-    """The gap below which a plain result counts as certified: gaps below ~1e4 ulps of the
-    target are rounding, not a sign of a defective optimum."""
-    return 1e-6 + (1e4 * np.finfo(float).eps * _scale(prob) / cert.upper
-                   if cert is not None and cert.upper > 0 else 0.0)
-
-
 def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational, Certificate]:
     """Solve, polish (plain: Remez) and certify; for plain, try defective classes on failure.
 
@@ -168,7 +156,7 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
     m, n = prob.m, prob.n
 
     def good_cert(c: Certificate) -> bool:
-        return c.status == "global" and (c.gap or 0.0) <= _tight(prob, c)
+        return c.status == "global" and (c.gap or 0.0) <= tight_gap(prob, c)
 
     cheb = chebyshev_start(prob, report) if prob.form == "plain" and n > 0 else None
     c0: Certificate | None = None
@@ -182,34 +170,16 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
         if r0 is not None:
             c0 = certify(prob.target, r0, prob.a, prob.b, weight=prob.weight, kinks=prob.kinks,
                          order=(m, n))
-            if c0.status == "global" and (c0.gap or 0.0) <= _tight(prob, c0):
+            if c0.status == "global" and (c0.gap or 0.0) <= tight_gap(prob, c0):
                 return cheb, r0, c0
-    near_resolution = c0 is not None and c0.upper <= _NEAR_RESOLUTION * _scale(prob)
+    near_resolution = c0 is not None and c0.upper <= NEAR_RESOLUTION * target_scale(prob)
     if prob.form == "plain" and min(m, n) >= 2 and (cheb is None or near_resolution):
         # No levelled solution at the Chebyshev reference of [m, n] (gelu [8,8] on [-1,1]), or
-        # one near float64 resolution that does not certify: the best may be (nearly)
-        # defective, or below what float64 can level. The Chebyshev starts of [m-d, n-d],
-        # certified as members of [m, n], settle it when one is global there (gelu [8,8] on
-        # [-1,1]: 2.5e-14 from d = 1; swish [12,12] on [-3,3]: 5.3e-15 from d = 2, where the
-        # full solve stopped "local" at 3.4e-11 after 49 s).
-        for d in range(1, min(_LOWER_CLASSES, m, n - 1) + 1):
-            sym_d, shift_d = symmetry(prob.target, prob.weight, prob.a, prob.b, "plain", m - d,
-                                      n - d)
-            sub = Problem(prob.target, prob.weight, prob.a, prob.b, m - d, n - d, "plain", sym_d,
-                          prob.kinks, shift_d)
-            st_d = chebyshev_start(sub, report, label=f"[{m - d},{n - d}]: ")
-            if st_d is None:
-                continue
-            try:
-                r_d = pad(to_rational(sub, st_d.alpha, st_d.gamma), m, n)
-            except FitError:
-                continue
-            c_d = certify(prob.target, r_d, prob.a, prob.b, weight=prob.weight,
-                          kinks=prob.kinks, order=(m, n))
-            if good_cert(c_d):
-                return st_d, r_d, c_d
-            if c_d.upper > _NEAR_RESOLUTION * _scale(prob):
-                break  # not a resolution problem (kinked targets): lower classes are worse
+        # one near float64 resolution that does not certify: the lower classes' Chebyshev
+        # starts, certified as members of [m, n] (see remez.lower_class_start).
+        lower = lower_class_start(prob, report)
+        if lower is not None:
+            return lower
     bary = None
     if applies(prob) and m >= _BARYCENTRIC_FIRST:
         # Kinked targets at high degree: the optimum's poles cluster toward the kink and the
@@ -244,7 +214,7 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
         if rational is not None
         else None
     )
-    tight = _tight(prob, cert)
+    tight = tight_gap(prob, cert)
     good = cert is not None and cert.status == "global" and (cert.gap or 0.0) <= tight
     if prob.form != "plain" or good:
         assert rational is not None and cert is not None
