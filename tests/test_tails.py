@@ -44,6 +44,30 @@ def test_growth_classes_exactly() -> None:
     assert (trailing.plus.kind, trailing.plus.degree) == ("polynomial", 2)
 
 
+def test_negligible_trailing_coefficients_are_dropped_on_the_range() -> None:
+    # The swish [4,4] safe minimax table on [-3, 3] as one machine stored it: b3 = 1.7e-14 is
+    # rounding noise (another machine stores 0). On the range it is 2e-13 of Q; it overtakes
+    # 0.097 x^2 only at |x| > 5.6e12.
+    num = [5.088e-05, 0.5, 0.24974503242410914, 0.048666679430546, 0.0036966268758477825]
+    noisy = Rational(num, [0.0, 0.09733335886104238, 1.7465104012905087e-14, 0.0], "safe")
+    clean = Rational(num, [0.0, 0.09733335886104238, 0.0, 0.0], "safe")
+    assert growth(noisy).degrees == (4, 3)  # read exactly: linear with slope 2e11
+    assert growth(noisy).plus.kind == "linear"
+    on_range = growth(noisy, 3.0)
+    assert on_range == growth(clean, 3.0) == growth(clean)
+    assert on_range.degrees == (4, 2) and on_range.plus.degree == 2
+    assert on_range.plus.coefficient == pytest.approx(0.0036966268758477825 / 0.09733335886104238)
+    # Not negligible: 1e-9 x^3 is 3e-8 of Q on [-3, 3]; a wider radius makes 1e-14 count too.
+    kept = Rational(num, [0.0, 0.09733335886104238, 1e-9, 0.0], "safe")
+    assert growth(kept, 3.0).degrees == (4, 3)
+    assert growth(noisy, 300.0).degrees == (4, 3)
+    # The numerator too, and the abs_offset form's b0..bn with its offset as the constant.
+    tiny_lead = Rational([0.0, 1.0, 1e-15], [], "plain")
+    assert growth(tiny_lead, 3.0).degrees == (1, 0) and growth(tiny_lead).degrees == (2, 0)
+    offset = Rational([0.0, 1.0, 0.0, 2.0], [0.5, 1.0, 1e-16], "abs_offset")
+    assert growth(offset, 3.0).degrees == (3, 1) and growth(offset).degrees == (3, 2)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(st.floats(-3, 3), min_size=1, max_size=6),

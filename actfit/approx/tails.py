@@ -13,6 +13,15 @@ and the leading coefficients ``a_m``, ``b_n``, ``r(x) ~ c x^(m - n)`` as ``x -> 
   ``c = a_m / |b_n|`` at ``+inf`` and ``(-1)^n a_m / |b_n|`` at ``-inf``;
 * abs_offset (``0.1 + |b0 + ... + bn x^n|``): as abs, and ``Q = 0.1 + |b0|`` when ``n = 0``.
 
+Negligible coefficients: given the range's radius ``R = max(|a|, |b|)``, a trailing coefficient
+``c_k`` with ``|c_k| R^k <= 1e-12 sum_j |c_j| R^j`` (``NEGLIGIBLE``; the denominator's constant
+term counted) is dropped as well. It changes the table by less than 1e-12 relative on the range,
+below any fit's error and any float evaluation of it, and it takes over from the term below
+only at ``|x| >~ 1e12 R``; it is the fitter's rounding noise, not a property of the fit. (swish
+[4,4] safe minimax on [-3, 3]: ``b_3 = 1.7e-14`` on one machine and ``0`` on another. Read
+exactly, the first table is "linear with slope 2e11"; both grow like ``0.038 x^2`` for every
+``|x| < 1e12``, which is what the report says.)
+
 ``m - n < 0``: ``r -> 0`` (constant 0); ``m - n = 0``: ``r -> c`` (constant); ``m - n = 1``:
 linear with slope ``c`` (``dr/dx -> c`` at either end); ``m - n = k >= 2``: polynomial of degree
 ``k``, ``r(x) ~ c x^k``.
@@ -63,6 +72,8 @@ WIDER_RATIO = 10.0
 """A wider-interval error more than this many times the range's error gets a warning."""
 LINEAR_TAIL_HINT = "(refit with a linear tail)"
 """The way out each tail warning ends with; the CLI renders it with its flag."""
+NEGLIGIBLE = 1e-12
+"""A trailing coefficient this small against its polynomial on the range is dropped (see above)."""
 _GRID = 2001
 _FLOOR = 1e-12
 _REFINE = 3
@@ -118,9 +129,22 @@ class Tails:
     minus: Growth
 
 
-def _last_nonzero(c: NDArray[np.float64]) -> int:
+def _last_nonzero(
+    c: NDArray[np.float64], radius: float | None = None, const: float = 0.0, shift: int = 0
+) -> int:
+    """The index of the last coefficient of ``c`` that is neither 0 nor, with ``radius``,
+    negligible on ``[-radius, radius]`` (see the module docstring). ``c[i]`` multiplies
+    ``x^(i + shift)``; ``const`` is a constant term outside ``c`` (the denominator's 1, the
+    abs_offset form's offset)."""
     nz = np.flatnonzero(c)
-    return int(nz[-1]) if nz.size else -1
+    last = int(nz[-1]) if nz.size else -1
+    if radius is None or last < 0:
+        return last
+    sizes = np.abs(c) * float(radius) ** (np.arange(c.size) + shift)
+    total = float(np.sum(sizes)) + abs(const)
+    while last >= 0 and sizes[last] <= NEGLIGIBLE * total:
+        last -= 1
+    return last
 
 
 def _end(degree: int, coefficient: float) -> Growth:
@@ -133,9 +157,10 @@ def _end(degree: int, coefficient: float) -> Growth:
     return Growth("polynomial", degree, coefficient)
 
 
-def growth(r: Rational) -> Tails:
+def growth(r: Rational, radius: float | None = None) -> Tails:
     """Gives the effective degrees of ``r`` and its growth at ``+inf`` and ``-inf``, exactly
-    from the coefficients (see the module docstring).
+    from the coefficients (see the module docstring); with ``radius`` (the fit range's
+    ``max(|a|, |b|)``), coefficients negligible on the range are dropped too.
 
     Examples:
         >>> t = growth(Rational([0.0, 1.0, 0.0, 1.0], [0.0, 0.0], "plain"))
@@ -143,14 +168,14 @@ def growth(r: Rational) -> Tails:
         ((3, 0), 'polynomial of degree 3 (~ 1 x^3)', 'polynomial of degree 3 (~ 1 x^3)')
     """
     num = np.asarray(r.numerator, dtype=np.float64)
-    m = _last_nonzero(num)
+    m = _last_nonzero(num, radius)
     if r.form == "abs_offset":
         den = np.asarray(r.denominator, dtype=np.float64)  # b0..bn
-        n = max(_last_nonzero(den), 0)
+        n = max(_last_nonzero(den, radius, OFFSET_C), 0)
         lead = abs(float(den[n])) + (OFFSET_C if n == 0 else 0.0)
     else:
         den = np.asarray(r.denominator, dtype=np.float64)  # b1..bn
-        n = _last_nonzero(den) + 1
+        n = _last_nonzero(den, radius, 1.0, shift=1) + 1
         lead = 1.0 if n == 0 else float(den[n - 1])
     if m < 0:  # r = 0
         zero = Growth("constant", 0, 0.0)
@@ -281,7 +306,7 @@ def tail_report(
     a, b = float(range[0]), float(range[1])
     centre, half = (a + b) / 2, factor * (b - a) / 2
     lo, hi = centre - half, centre + half
-    tails = growth(rational)
+    tails = growth(rational, max(abs(a), abs(b)))
     inside = [float(p) for p in real_poles if lo <= p <= hi]
     if inside:
         wider: float | None = math.inf
