@@ -163,3 +163,22 @@ def test_a_zero_bound_is_not_attached() -> None:
     # The fit itself gets the Farkas bound instead.
     fit = fit_minimax("relu", (4, 4), (-3.0, 3.0))
     assert fit.certificate.status == "global" and "Farkas" in fit.certificate.detail
+
+
+def test_a_borrowed_bound_names_only_its_own_proof() -> None:
+    from actfit.approx.certificate import with_bound
+
+    farkas = Certificate(
+        "global", 1.0e-3, 0.9995e-3, 5e-4,
+        "lower bound from a Farkas certificate of the discrete problem, checked exactly.",
+    )
+    refined = Certificate("local", 0.99999e-3, None, None, "refined table, sampled.")
+    kept = with_bound(refined, farkas)
+    assert kept.status == "global" and kept.lower == farkas.lower
+    assert "Farkas" in kept.detail and "Vallée Poussin" not in kept.detail
+    dvp = Certificate("global", 1.0e-3, 0.999e-3, 1e-3, "de la Vallée Poussin at 8 points.")
+    assert "Vallée Poussin" in with_bound(refined, dvp).detail
+    # A better own bound is kept as it is; a bound is never above the fit's own error.
+    own = Certificate("global", 1.0e-3, 0.99999e-3, 1e-5, "own.")
+    assert with_bound(own, dvp) is own
+    assert with_bound(Certificate("local", 0.5e-3), dvp).lower == 0.5e-3

@@ -386,8 +386,10 @@ def with_bound(cert: Certificate, other: Certificate | None) -> Certificate:
     # The other certificate's "at float64 resolution" sentence is about its own gap, not this
     # fit's: leave it out so that the text does not call this fit's gap rounding.
     theirs = other.detail.split(" At float64 resolution:")[0]
+    # Their detail names the proof (de la Vallée Poussin, or the safe class's Farkas certificate
+    # after a stored-table refinement); this sentence does not name one of its own.
     detail = (
-        f"lower bound from a second approximant of the same class (de la Vallée Poussin; "
-        f"{theirs}) The returned fit's own check: {cert.detail}"
+        f"lower bound from a second approximant of the same class ({theirs}) The returned "
+        f"fit's own check: {cert.detail}"
     )
     return Certificate("global", cert.upper, lower, gap, detail, other.points)
