@@ -89,6 +89,8 @@ from actfit.approx.q_floor import (
 from actfit.approx.remez import (
     NEAR_RESOLUTION,
     chebyshev_start,
+    good_certificate,
+    lower_class_candidates,
     lower_class_start,
     polish,
     target_scale,
@@ -137,6 +139,10 @@ def parse_minimax_weight(spec: str | Weight, target: Target, a: float, b: float)
     return parse_weight(spec, target=target, range=(a, b))
 
 
+# A table at float64 resolution whose certified (float64-evaluated) error is within this many ulps
+# of the target's scale is not worth the lower classes' tables (see _fit_plain_or_safe).
+_EVALUATION_ULPS = 16.0
+_EPS = float(np.finfo(float).eps)
 # From this degree on (type [n, n]) the barycentric fit is tried before the Chebyshev one; below,
 # only when the Chebyshev result is not certified.
 _BARYCENTRIC_FIRST = 10
@@ -156,7 +162,7 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
     m, n = prob.m, prob.n
 
     def good_cert(c: Certificate) -> bool:
-        return c.status == "global" and (c.gap or 0.0) <= tight_gap(prob, c)
+        return good_certificate(prob, c)
 
     cheb = chebyshev_start(prob, report) if prob.form == "plain" and n > 0 else None
     c0: Certificate | None = None
@@ -170,8 +176,17 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
         if r0 is not None:
             c0 = certify(prob.target, r0, prob.a, prob.b, weight=prob.weight, kinks=prob.kinks,
                          order=(m, n))
-            if c0.status == "global" and (c0.gap or 0.0) <= tight_gap(prob, c0):
-                return cheb, r0, c0
+            if good_cert(c0):
+                scale = target_scale(prob)
+                if (c0.upper > NEAR_RESOLUTION * scale or c0.upper <= _EVALUATION_ULPS * _EPS
+                        * scale or min(m, n) < 2):
+                    return cheb, r0, c0
+                # At float64 resolution the certified error is the float64 evaluation's, and a
+                # lower class's table, padded, may evaluate better (gelu [12,12] on [-1,1]:
+                # 2.0e-14 from [12,12], 4.4e-16 from [10,10], both accurate to 1e-16): the
+                # certified tables of the lower classes compete.
+                good = [c for c in lower_class_candidates(prob, report) if good_cert(c[2])]
+                return min([(cheb, r0, c0), *good], key=lambda c: c[2].upper)
     near_resolution = c0 is not None and c0.upper <= NEAR_RESOLUTION * target_scale(prob)
     if prob.form == "plain" and min(m, n) >= 2 and (cheb is None or near_resolution):
         # No levelled solution at the Chebyshev reference of [m, n] (gelu [8,8] on [-1,1]), or

@@ -16,6 +16,7 @@ References:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,6 +34,8 @@ __all__ = [
     "NEAR_RESOLUTION",
     "chebyshev_reference",
     "chebyshev_start",
+    "good_certificate",
+    "lower_class_candidates",
     "lower_class_start",
     "polish",
     "target_scale",
@@ -209,22 +212,21 @@ NEAR_RESOLUTION = 1e6 * float(np.finfo(float).eps)
 LOWER_CLASSES = 4
 
 
-def lower_class_start(
+def lower_class_candidates(
     prob: Problem, progress: Progress | None
-) -> tuple[State, Rational, Certificate] | None:
+) -> Iterator[tuple[State, Rational, Certificate]]:
     """The Chebyshev starts of the lower classes ``[m-d, n-d]``, ``d = 1..LOWER_CLASSES``
-    (plain form), certified as members of ``[m, n]``: the first certified global within
-    :func:`tight_gap`.
+    (plain form), each certified as a member of ``[m, n]`` (its rational padded to ``[m, n]``;
+    the state is the lower class's own).
 
     Near float64 resolution the best ``[m, n]`` approximation may be (nearly) defective, or below
     what float64 can level, and neither Remez from the Chebyshev reference nor differential
     correction settles it; a lower class's Chebyshev start, certified in ``[m, n]`` (de la
     Vallée Poussin with defect ``d``), does (gelu [8,8] on [-1,1]: 2.5e-14 from ``d = 1``;
     swish [12,12] on [-3,3]: 5.3e-15 from ``d = 2``, where the full solve stopped "local" at
-    3.4e-11 after 49 s). The search stops at the first class whose error is above
+    3.4e-11 after 49 s). The classes stop after the first whose error is above
     ``NEAR_RESOLUTION`` times :func:`target_scale` (not a resolution problem: lower classes are
-    only worse), and returns None without a good one. The state is the lower class's (its own
-    coefficients); the rational is padded to ``[m, n]``.
+    only worse).
     """
     m, n = prob.m, prob.n
     scale = target_scale(prob)
@@ -241,8 +243,21 @@ def lower_class_start(
             continue
         c_d = certify(prob.target, r_d, prob.a, prob.b, weight=prob.weight, kinks=prob.kinks,
                       order=(m, n))
-        if c_d.status == "global" and (c_d.gap or 0.0) <= tight_gap(prob, c_d):
-            return st_d, r_d, c_d
+        yield st_d, r_d, c_d
         if c_d.upper > NEAR_RESOLUTION * scale:
-            break
+            return
+
+
+def good_certificate(prob: Problem, cert: Certificate) -> bool:
+    """Global, with a gap within :func:`tight_gap`."""
+    return cert.status == "global" and (cert.gap or 0.0) <= tight_gap(prob, cert)
+
+
+def lower_class_start(
+    prob: Problem, progress: Progress | None
+) -> tuple[State, Rational, Certificate] | None:
+    """The first of :func:`lower_class_candidates` with a :func:`good_certificate`, or None."""
+    for cand in lower_class_candidates(prob, progress):
+        if good_certificate(prob, cand[2]):
+            return cand
     return None
