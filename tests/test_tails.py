@@ -46,8 +46,8 @@ def test_growth_classes_exactly() -> None:
 
 def test_negligible_trailing_coefficients_are_dropped_on_the_range() -> None:
     # The swish [4,4] safe minimax table on [-3, 3] as one machine stored it: b3 = 1.7e-14 is
-    # rounding noise (another machine stores 0). On the range it is 2e-13 of Q; it overtakes
-    # 0.097 x^2 only at |x| > 5.6e12.
+    # rounding noise (0 with numpy's AVX-512 kernels disabled). On the range it is 2e-13 of Q;
+    # it overtakes 0.097 x^2 only at |x| > 5.6e12.
     num = [5.088e-05, 0.5, 0.24974503242410914, 0.048666679430546, 0.0036966268758477825]
     noisy = Rational(num, [0.0, 0.09733335886104238, 1.7465104012905087e-14, 0.0], "safe")
     clean = Rational(num, [0.0, 0.09733335886104238, 0.0, 0.0], "safe")

@@ -18,9 +18,9 @@ Negligible coefficients: given the range's radius ``R = max(|a|, |b|)``, a trail
 term counted) is dropped as well. It changes the table by less than 1e-12 relative on the range,
 below any fit's error and any float evaluation of it, and it takes over from the term below
 only at ``|x| >~ 1e12 R``; it is the fitter's rounding noise, not a property of the fit. (swish
-[4,4] safe minimax on [-3, 3]: ``b_3 = 1.7e-14`` on one machine and ``0`` on another. Read
-exactly, the first table is "linear with slope 2e11"; both grow like ``0.038 x^2`` for every
-``|x| < 1e12``, which is what the report says.)
+[4,4] safe minimax on [-3, 3]: ``b_3 = 1.7e-14`` on two machines, ``0`` with numpy's AVX-512
+kernels disabled. Read exactly, the first table is "linear with slope 2e11"; both grow like
+``0.038 x^2`` for every ``|x| < 1e12``, which is what the report says.)
 
 ``m - n < 0``: ``r -> 0`` (constant 0); ``m - n = 0``: ``r -> c`` (constant); ``m - n = 1``:
 linear with slope ``c`` (``dr/dx -> c`` at either end); ``m - n = k >= 2``: polynomial of degree
