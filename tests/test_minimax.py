@@ -455,9 +455,9 @@ def test_smooth_at_float64_resolution_against_40_digits() -> None:
 
 def test_at_float64_resolution_a_lower_class_table_may_evaluate_better() -> None:
     # gelu [12,12] on [-1, 1]: the [12,12] table is accurate to 1e-16 but its float64 Horner
-    # evaluation errs by 2.0e-14 (90 ulps; its running-error bound is 4.1e-13); the [10,10]
-    # table, a member of the class, evaluates to 4.4e-16. The certified error is what float64
-    # evaluation gives, so the better-evaluating member is returned.
+    # evaluation errs by 2.0e-14 (90 ulps; its running-error bound is 4.1e-13); the lower
+    # classes' tables, members of the class, evaluate better ([10,10]: 4.4e-16). The certified
+    # error is what float64 evaluation gives, so the better-evaluating member is returned.
     fit = _fit("gelu", (12, 12), (-1.0, 1.0), allow_poles=True)
     cert = fit.certificate
     assert cert.status == "global" and "At float64 resolution" in cert.detail

@@ -232,10 +232,9 @@ class _HighsLP:
         target on four ranges, 495 cells: median time ratio 0.74-0.89 per range, smooth [6,6]
         on [-3, 3] at most 0.37 -> 0.29 s, on [-1, 1] 1.04 -> 0.35 s; 1 cell of 495 worse
         beyond rounding and the LP tolerance, softsign [6,6] on [0, 4], an exact class, 6.6e-14
-        -> 5.9e-13). The basis kept for the next solve is the whole LP's
-        (rows outside the relaxation basic), so :meth:`seed` maps it as before. HiGHS fails on
-        some relaxations (a singular basis where the whole LP has none); the caller then
-        solves the whole LP.
+        -> 5.9e-13). The basis kept for the next solve is the whole LP's (rows outside the
+        relaxation basic), so :meth:`seed` maps it as before. HiGHS fails on some relaxations
+        (a singular basis where the whole LP has none); the caller then solves the whole LP.
         """
         core = self._core
         rows, cols = a_ub.shape
@@ -248,7 +247,6 @@ class _HighsLP:
             keep |= np.array([st != basic for st in full_status], dtype=bool)
         idx = np.flatnonzero(keep)
         h = self._setup("highs-ds", tol)
-        sub = a_ub[idx]
         h.passModel(
             cols,
             idx.size,
@@ -261,9 +259,7 @@ class _HighsLP:
             np.ascontiguousarray(col_upper, dtype=np.float64),
             np.full(idx.size, -np.inf),
             np.ascontiguousarray(b_ub[idx], dtype=np.float64),
-            np.arange(0, (idx.size + 1) * cols, cols, dtype=np.int32),
-            np.tile(np.arange(cols, dtype=np.int32), idx.size),
-            np.ascontiguousarray(sub, dtype=np.float64).ravel(),
+            *_dense_rows(a_ub[idx]),
             np.zeros(cols, dtype=np.int32),
         )
         if prev is not None:
@@ -272,7 +268,6 @@ class _HighsLP:
             start.row_status = [full_status[j] for j in idx.tolist()]
             start.valid = True
             h.setBasis(start)
-        x = None
         for _ in range(_MAX_CUT_ROUNDS):
             h.run()
             if h.getModelStatus() != core.HighsModelStatus.kOptimal:
@@ -293,9 +288,7 @@ class _HighsLP:
                 np.full(bad.size, -np.inf),
                 np.ascontiguousarray(b_ub[bad], dtype=np.float64),
                 bad.size * cols,
-                np.arange(0, bad.size * cols, cols, dtype=np.int32),
-                np.tile(np.arange(cols, dtype=np.int32), bad.size),
-                np.ascontiguousarray(a_ub[bad], dtype=np.float64).ravel(),
+                *_dense_rows(a_ub[bad]),
             )
             idx = np.concatenate([idx, bad])
         else:
@@ -365,6 +358,16 @@ class _HighsLP:
             },
         )
         return res.x if res.status == 0 and res.x is not None else None
+
+
+def _dense_rows(a: _Array) -> tuple[NDArray[np.int32], NDArray[np.int32], _Array]:
+    """HiGHS's row-wise sparse arrays (starts, column indices, values) of the dense ``a``."""
+    rows, cols = a.shape
+    return (
+        np.arange(0, rows * cols, cols, dtype=np.int32),
+        np.tile(np.arange(cols, dtype=np.int32), rows),
+        np.ascontiguousarray(a, dtype=np.float64).ravel(),
+    )
 
 
 def _silent_highs(highspy: Any) -> Any:

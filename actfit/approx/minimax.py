@@ -165,6 +165,7 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
         return good_certificate(prob, c)
 
     cheb = chebyshev_start(prob, report) if prob.form == "plain" and n > 0 else None
+    scale = target_scale(prob)
     c0: Certificate | None = None
     if cheb is not None:
         # Smooth targets: the Chebyshev-reference Remez start is often already the optimum
@@ -177,7 +178,6 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
             c0 = certify(prob.target, r0, prob.a, prob.b, weight=prob.weight, kinks=prob.kinks,
                          order=(m, n))
             if good_cert(c0):
-                scale = target_scale(prob)
                 if (c0.upper > NEAR_RESOLUTION * scale or c0.upper <= _EVALUATION_ULPS * _EPS
                         * scale or min(m, n) < 2):
                     return cheb, r0, c0
@@ -187,7 +187,7 @@ def _fit_plain_or_safe(prob: Problem, report: Progress) -> tuple[State, Rational
                 # certified tables of the lower classes compete.
                 good = [c for c in lower_class_candidates(prob, report) if good_cert(c[2])]
                 return min([(cheb, r0, c0), *good], key=lambda c: c[2].upper)
-    near_resolution = c0 is not None and c0.upper <= NEAR_RESOLUTION * target_scale(prob)
+    near_resolution = c0 is not None and c0.upper <= NEAR_RESOLUTION * scale
     if prob.form == "plain" and min(m, n) >= 2 and (cheb is None or near_resolution):
         # No levelled solution at the Chebyshev reference of [m, n] (gelu [8,8] on [-1,1]), or
         # one near float64 resolution that does not certify: the lower classes' Chebyshev

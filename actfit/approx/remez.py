@@ -205,8 +205,9 @@ def tight_gap(prob: Problem, cert: Certificate | None) -> float:
                    if cert is not None and cert.upper > 0 else 0.0)
 
 
-# A Chebyshev start within this many ulps of the target's scale that does not certify is near
-# float64 resolution: the lower classes' starts are tried before differential correction.
+# A Chebyshev start within this many ulps of the target's scale is near float64 resolution:
+# there the lower classes' starts are tried (lower_class_candidates, and its callers in minimax
+# and sign_patterns).
 NEAR_RESOLUTION = 1e6 * float(np.finfo(float).eps)
 # How many lower classes [m-d, n-d] are tried then (swish [12,12] on [-3,3] needs d = 2).
 LOWER_CLASSES = 4
